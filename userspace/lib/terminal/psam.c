@@ -2,9 +2,11 @@
 /* psam.c - the PSAM role: card key diversification, session keys, MAC1/MAC2/TAC. */
 #include "terminal/psam.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "codec/buf.h"
+#include "profile/conf.h"
 
 void hce_psam_wipe(struct hce_psam *psam)
 {
@@ -67,22 +69,25 @@ void hce_psam_session_wipe(struct hce_psam_session *s)
 	hce_wipe(s, sizeof(*s));
 }
 
-static int session(struct hce_psam_session *s, uint8_t alg, const uint8_t key[16],
-		   const uint8_t dtk[16], const uint8_t in[8])
+static int session(struct hce_psam_session *s, const struct hce_key_slot *key,
+		   const struct hce_key_slot *dtk, const uint8_t in[8])
 {
 	memset(s, 0, sizeof(*s));
-	s->alg = alg;
-	if (hce_session_key((enum hce_alg)alg, key, in, s->ses, &s->ses_len) ||
-	    hce_tac_key((enum hce_alg)alg, dtk, s->tac, &s->tac_len)) {
+	if (!key->present || !dtk->present)
+		return -1;
+	s->alg = key->alg;
+	s->tac_alg = dtk->alg;
+	if (hce_session_key((enum hce_alg)key->alg, key->key, in, s->ses, &s->ses_len) ||
+	    hce_tac_key((enum hce_alg)dtk->alg, dtk->key, s->tac, &s->tac_len)) {
 		hce_psam_session_wipe(s);
 		return -1;
 	}
 	return 0;
 }
 
-int hce_psam_purchase_session(struct hce_psam_session *s, uint8_t alg, const uint8_t dpk[16],
-			      const uint8_t dtk[16], const uint8_t random[4], uint16_t ctc,
-			      uint32_t ttc)
+int hce_psam_purchase_session(struct hce_psam_session *s, const struct hce_key_slot *dpk,
+			      const struct hce_key_slot *dtk, const uint8_t random[4],
+			      uint16_t ctc, uint32_t ttc)
 {
 	uint8_t in[8];
 	int rc;
@@ -90,13 +95,14 @@ int hce_psam_purchase_session(struct hce_psam_session *s, uint8_t alg, const uin
 	memcpy(in, random, 4);
 	hce_put_be16(in + 4, ctc);
 	hce_put_be16(in + 6, (uint16_t)ttc);
-	rc = session(s, alg, dpk, dtk, in);
+	rc = session(s, dpk, dtk, in);
 	hce_wipe(in, sizeof(in));
 	return rc;
 }
 
-int hce_psam_load_session(struct hce_psam_session *s, uint8_t alg, const uint8_t dlk[16],
-			  const uint8_t dtk[16], const uint8_t random[4], uint16_t online_ctr)
+int hce_psam_load_session(struct hce_psam_session *s, const struct hce_key_slot *dlk,
+			  const struct hce_key_slot *dtk, const uint8_t random[4],
+			  uint16_t online_ctr)
 {
 	uint8_t in[8];
 	int rc;
@@ -105,7 +111,7 @@ int hce_psam_load_session(struct hce_psam_session *s, uint8_t alg, const uint8_t
 	hce_put_be16(in + 4, online_ctr);
 	in[6] = 0x80;
 	in[7] = 0x00;
-	rc = session(s, alg, dlk, dtk, in);
+	rc = session(s, dlk, dtk, in);
 	hce_wipe(in, sizeof(in));
 	return rc;
 }
@@ -117,7 +123,7 @@ static int mac_ses(const struct hce_psam_session *s, const uint8_t *d, size_t n,
 
 static int mac_tac(const struct hce_psam_session *s, const uint8_t *d, size_t n, uint8_t mac[4])
 {
-	return hce_mac((enum hce_alg)s->alg, s->tac, s->tac_len, d, n, mac);
+	return hce_mac((enum hce_alg)s->tac_alg, s->tac, s->tac_len, d, n, mac);
 }
 
 /* 1 when the computed mac equals want (constant time), 0 when not, -1 when rc failed. */
@@ -218,4 +224,135 @@ int hce_psam_verify_load_tac(const struct hce_psam_session *s, uint32_t new_bala
 	memcpy(d + 17, date, 4);
 	memcpy(d + 21, time, 3);
 	return verdict(mac_tac(s, d, sizeof(d), mac), mac, tac);
+}
+
+/* ---- key file (Documentation/profile.md "Key files") ---- */
+
+static int parse_key(struct hce_conf *c, const char *sec, uint8_t index,
+		     struct hce_psam_key *k)
+{
+	uint8_t alg, version;
+
+	if (hce_conf_get_hex(c, sec, "alg", true, &alg, 1, 1, NULL) < 0 ||
+	    hce_conf_get_hex(c, sec, "version", true, &version, 1, 1, NULL) < 0 ||
+	    hce_conf_get_hex(c, sec, "master", true, k->mk, HCE_KEY_LEN, HCE_KEY_LEN, NULL) < 0)
+		return -1;
+	if (alg != HCE_ALG_3DES && alg != HCE_ALG_SM4) {
+		const struct hce_conf_entry *e = hce_conf_find(c, sec, "alg");
+
+		return hce_conf_fail(c, e ? e->line : 0, "[%s] alg: must be 00 or 04", sec);
+	}
+	k->present = true;
+	k->index = index;
+	k->version = version;
+	k->alg = alg;
+	return 0;
+}
+
+static int add_slot(struct hce_conf *c, const struct hce_conf_section *s,
+		    struct hce_psam_key *slots, uint8_t index, uint8_t *first)
+{
+	int i;
+
+	for (i = 0; i < HCE_KEY_SLOTS; i++) {
+		if (slots[i].present)
+			continue;
+		if (parse_key(c, s->name, index, &slots[i]))
+			return -1;
+		if (i == 0)
+			*first = index;
+		return 0;
+	}
+	return hce_conf_fail(c, s->line, "[%s]: at most %d keys of a kind", s->name,
+			     HCE_KEY_SLOTS);
+}
+
+static int parse_conf(struct hce_psam *psam, struct hce_conf *c)
+{
+	size_t i, n = hce_conf_section_count(c);
+	int rc;
+
+	if (hce_conf_get_hex(c, "issuer", "id", hce_conf_has_section(c, "issuer"),
+			     psam->issuer, 8, 8, NULL) == 1)
+		psam->has_issuer = true;
+	else if (hce_conf_has_section(c, "issuer"))
+		return -1;
+	rc = hce_conf_get_hex(c, "terminal", "id", hce_conf_has_section(c, "terminal"),
+			      psam->terminal_id, HCE_TERMINAL_ID_LEN, HCE_TERMINAL_ID_LEN, NULL);
+	if (rc < 0)
+		return -1;
+	psam->has_terminal_id = rc == 1;
+	for (i = 0; i < n; i++) {
+		const struct hce_conf_section *s = hce_conf_section_at(c, i);
+		uint32_t idx;
+
+		if (!strcmp(s->name, "issuer") || !strcmp(s->name, "terminal"))
+			continue;
+		if (!strcmp(s->name, "tac-key")) {
+			if (parse_key(c, s->name, 0, &psam->tac))
+				return -1;
+			continue;
+		}
+		rc = hce_conf_section_arg(c, s, "purchase-key", 255, &idx);
+		if (rc < 0)
+			return -1;
+		if (rc == 1) {
+			if (idx == 0)
+				return hce_conf_fail(c, s->line, "[%s]: key index 1..255", s->name);
+			if (add_slot(c, s, psam->purchase, (uint8_t)idx, &psam->purchase_index))
+				return -1;
+			continue;
+		}
+		rc = hce_conf_section_arg(c, s, "load-key", 255, &idx);
+		if (rc < 0)
+			return -1;
+		if (rc == 1) {
+			if (idx == 0)
+				return hce_conf_fail(c, s->line, "[%s]: key index 1..255", s->name);
+			if (add_slot(c, s, psam->load, (uint8_t)idx, &psam->load_index))
+				return -1;
+			continue;
+		}
+		return hce_conf_fail(c, s->line, "unknown section [%s]", s->name);
+	}
+	if (!psam->purchase[0].present && !psam->load[0].present)
+		return hce_conf_fail(c, 0, "no [purchase-key N] nor [load-key N] section");
+	if (!psam->tac.present)
+		return hce_conf_fail(c, 0, "missing [tac-key] section");
+	return hce_conf_check_unused(c);
+}
+
+static int finish(struct hce_psam *psam, struct hce_conf *c, int rc, char *err, size_t errlen)
+{
+	if (rc) {
+		snprintf(err, errlen, "%s", hce_conf_error(c));
+		hce_psam_wipe(psam);
+	}
+	hce_conf_free(c);
+	return rc ? -1 : 0;
+}
+
+int hce_psam_parse(struct hce_psam *psam, const char *name, const char *text, size_t len,
+		   char *err, size_t errlen)
+{
+	struct hce_conf c;
+	int rc;
+
+	memset(psam, 0, sizeof(*psam));
+	rc = hce_conf_parse(&c, name, text, len);
+	if (!rc)
+		rc = parse_conf(psam, &c);
+	return finish(psam, &c, rc, err, errlen);
+}
+
+int hce_psam_load(struct hce_psam *psam, const char *path, char *err, size_t errlen)
+{
+	struct hce_conf c;
+	int rc;
+
+	memset(psam, 0, sizeof(*psam));
+	rc = hce_conf_load(&c, path);
+	if (!rc)
+		rc = parse_conf(psam, &c);
+	return finish(psam, &c, rc, err, errlen);
 }

@@ -78,6 +78,7 @@ struct hce_psam_session {
 	uint8_t alg;
 	uint8_t ses[16];	/* session key (8 bytes for alg 00, 16 for 04) */
 	size_t ses_len;
+	uint8_t tac_alg;	/* algorithm of the TAC key (the DTK's own) */
 	uint8_t tac[16];	/* TAC key */
 	size_t tac_len;
 };
@@ -85,16 +86,18 @@ struct hce_psam_session {
 void hce_psam_session_wipe(struct hce_psam_session *s);
 
 /*
- * Purchase or compound purchase session from the card key (DPK) and DTK:
- * SESPK = E_DPK(random(4) || CTC(2) || TTC[2..3]).
+ * Purchase or compound purchase session from the card key slot (DPK) and the DTK slot:
+ * SESPK = E_DPK(random(4) || CTC(2) || TTC[2..3]) with the DPK's algorithm; the TAC key is
+ * derived from the DTK with the DTK's own algorithm (hce_tac_key).
  */
-int hce_psam_purchase_session(struct hce_psam_session *s, uint8_t alg, const uint8_t dpk[16],
-			      const uint8_t dtk[16], const uint8_t random[4], uint16_t ctc,
-			      uint32_t ttc);
+int hce_psam_purchase_session(struct hce_psam_session *s, const struct hce_key_slot *dpk,
+			      const struct hce_key_slot *dtk, const uint8_t random[4],
+			      uint16_t ctc, uint32_t ttc);
 
 /* Load session: SESLK = E_DLK(random(4) || online counter(2) || 8000). */
-int hce_psam_load_session(struct hce_psam_session *s, uint8_t alg, const uint8_t dlk[16],
-			  const uint8_t dtk[16], const uint8_t random[4], uint16_t online_ctr);
+int hce_psam_load_session(struct hce_psam_session *s, const struct hce_key_slot *dlk,
+			  const struct hce_key_slot *dtk, const uint8_t random[4],
+			  uint16_t online_ctr);
 
 /* Purchase MAC1 = MAC_SES(amount | type | terminal | date | time); type 06 or 09. */
 int hce_psam_purchase_mac1(const struct hce_psam_session *s, uint32_t amount, uint8_t type,

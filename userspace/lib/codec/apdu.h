@@ -25,6 +25,7 @@
 /* Status words used across the project. */
 #define HCE_SW_OK 0x9000
 #define HCE_SW_WARN_EOF 0x6282		/* end of file reached before Le bytes */
+#define HCE_SW_MEMORY_FAILURE 0x6581	/* the durable write failed: nothing changed */
 #define HCE_SW_WRONG_LENGTH 0x6700
 #define HCE_SW_NOT_ALLOWED 0x6901	/* command not accepted in this state (sequencing) */
 #define HCE_SW_INCOMPATIBLE_FILE 0x6981	/* command incompatible with file structure */
@@ -36,6 +37,7 @@
 #define HCE_SW_RECORD_NOT_FOUND 0x6A83
 #define HCE_SW_WRONG_P1P2 0x6A86
 #define HCE_SW_WRONG_OFFSET 0x6B00
+#define HCE_SW_WRONG_LE(n) (0x6C00 | ((n) & 0xff))	/* exact length is n (00 = 256) */
 #define HCE_SW_INS_NOT_SUPPORTED 0x6D00
 #define HCE_SW_CLA_NOT_SUPPORTED 0x6E00
 #define HCE_SW_UNKNOWN 0x6F00		/* internal error (storage, RNG) */

@@ -115,6 +115,7 @@ enum nfc_hce_commands {
 /* private: internal use only */
 	__NFC_HCE_CMD_AFTER_LAST
 };
+
 #define NFC_HCE_CMD_MAX (__NFC_HCE_CMD_AFTER_LAST - 1)
 
 /**
@@ -175,6 +176,7 @@ enum nfc_hce_attrs {
 /* private: internal use only */
 	__NFC_HCE_ATTR_AFTER_LAST
 };
+
 #define NFC_HCE_ATTR_MAX (__NFC_HCE_ATTR_AFTER_LAST - 1)
 
 /**
@@ -203,6 +205,7 @@ enum nfc_hce_reason {
 /* private: internal use only */
 	__NFC_HCE_REASON_AFTER_LAST
 };
+
 #define NFC_HCE_REASON_MAX (__NFC_HCE_REASON_AFTER_LAST - 1)
 
 /**
@@ -246,6 +249,7 @@ enum nfc_hce_stats_attrs {
 /* private: internal use only */
 	__NFC_HCE_STATS_AFTER_LAST
 };
+
 #define NFC_HCE_STATS_MAX (__NFC_HCE_STATS_AFTER_LAST - 1)
 
 /*

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * frontend.h - how hced carries APDUs between a reader and the card application.
+ *
+ * One file per front end (fe_stdio.c, fe_pcsc.c; the kernel front end comes next), each
+ * exporting one `static const`-style ops table. main.c picks one, calls run() with the
+ * application and returns when run() does. A front end owns its I/O only: it calls
+ * hce_app_process() for each C-APDU and hce_app_session_end() whenever the RF session ends
+ * (EOF, power off, reset, reader gone), and never logs APDU bodies.
+ */
+#ifndef HCED_FRONTEND_H
+#define HCED_FRONTEND_H
+
+#include <signal.h>
+
+#include "app/app.h"
+
+/* Set by SIGTERM/SIGINT; run() must return soon after it becomes non-zero. */
+extern volatile sig_atomic_t hced_stop;
+
+struct hced_frontend_opts {
+	const char *vpcd;	/* --pcsc: "HOST:PORT" of vpcd (default HCED_VPCD_DEFAULT) */
+};
+
+struct hced_frontend_ops {
+	const char *name;
+	/*
+	 * Serve app until the end of input (stdio), or until hced_stop is set. Returns 0 on a
+	 * clean end, a negative errno on a fatal error (logged).
+	 */
+	int (*run)(struct hce_app *app, const struct hced_frontend_opts *opts);
+};
+
+extern const struct hced_frontend_ops hced_fe_stdio;
+extern const struct hced_frontend_ops hced_fe_pcsc;
+
+/* Debug-log one exchange: header, lengths and SW only (never data). */
+void hced_log_apdu(const char *fe, const uint8_t *capdu, size_t len, const uint8_t *rapdu,
+		   size_t rlen);
+
+#endif /* HCED_FRONTEND_H */

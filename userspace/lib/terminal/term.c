@@ -326,9 +326,10 @@ static int record_begin(struct hce_term *t, struct hce_term_result *res, uint8_t
 /* Write the outcome into the row; a records failure overrides only a success. */
 static int record_finish(struct hce_term *t, struct hce_term_result *res, int status)
 {
-	snprintf(res->rec.result, sizeof(res->rec.result), "%s",
-		 res->rec.result[0] && strcmp(res->rec.result, "pending") ?
-		 res->rec.result : hce_term_status_name(status));
+	/* a specific result set on the way ("mac2-invalid") wins over the status name */
+	if (!res->rec.result[0] || !strcmp(res->rec.result, "pending"))
+		snprintf(res->rec.result, sizeof(res->rec.result), "%s",
+			 hce_term_status_name(status));
 	if (hce_term_db_finish_tx(t->db, &res->rec)) {
 		char why[sizeof(t->err)];
 
@@ -481,10 +482,11 @@ static int debit(struct hce_term *t, uint8_t type, uint32_t amount, uint8_t recn
 		cmd[0] = 0x80;
 		cmd[1] = 0xDC;
 		cmd[2] = recno;
-		cmd[3] = 0x1E << 3;
-		cmd[4] = (uint8_t)capp_len;
+		cmd[3] = 0x1E << 3 | 4;		/* SFI 1E, P1 is the record number */
+		cmd[4] = HCE_TERM_CAPP_LEN;
+		memset(cmd + 5, 0, HCE_TERM_CAPP_LEN);
 		memcpy(cmd + 5, capp, capp_len);
-		rc = xchg(t, cmd, 5 + capp_len, resp, sizeof(resp), &n, &res->sw);
+		rc = xchg(t, cmd, 5 + HCE_TERM_CAPP_LEN, resp, sizeof(resp), &n, &res->sw);
 		if (rc)
 			goto out_record;
 		if (res->sw != SW_OK) {
@@ -553,7 +555,7 @@ int hce_term_purchase(struct hce_term *t, uint32_t amount, struct hce_term_resul
 int hce_term_capp(struct hce_term *t, uint32_t amount, uint8_t recno, const uint8_t *rec,
 		  size_t rec_len, struct hce_term_result *res)
 {
-	if (!rec || rec_len < 1 || rec_len > 48 || recno < 1 || recno > 8) {
+	if (!rec || rec_len < 1 || rec_len > HCE_TERM_CAPP_LEN || recno < 1 || recno > 8) {
 		memset(res, 0, sizeof(*res));
 		return res->status = fail(t, HCE_TERM_E_USAGE,
 					  "CAPP record: 1..48 bytes, record number 1..8");

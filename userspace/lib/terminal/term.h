@@ -63,7 +63,7 @@ struct hce_term_card {
 	uint8_t serial[HCE_SERIAL_LEN];
 	uint8_t start[4];	/* BCD YYYYMMDD */
 	uint8_t expiry[4];
-	char number[2 * HCE_SERIAL_LEN];	/* card number: serial's hex digits less the first */
+	char number[2 * HCE_SERIAL_LEN + 1];	/* card number: serial's hex digits less the first */
 };
 
 struct hce_term_log_entry {
@@ -109,9 +109,12 @@ int hce_term_balance(struct hce_term *t, uint32_t *balance);
 int hce_term_read_log(struct hce_term *t, struct hce_term_log_entry *e, size_t max, size_t *n);
 
 int hce_term_purchase(struct hce_term *t, uint32_t amount, struct hce_term_result *res);
+#define HCE_TERM_CAPP_LEN 48
+
 /*
- * Compound purchase: rec (1..48 bytes) is the EF 001E record written with UPDATE CAPP DATA
- * CACHE (80 DC recno (1E<<3)|0 ...); recno 1..8.
+ * Compound purchase: rec (1..48 bytes, padded with 00 to the 48-byte record) is written to
+ * EF 001E record recno (1..8) with UPDATE CAPP DATA CACHE (80 DC recno F4 30 rec) between
+ * INITIALIZE FOR CAPP PURCHASE and DEBIT.
  */
 int hce_term_capp(struct hce_term *t, uint32_t amount, uint8_t recno, const uint8_t *rec,
 		  size_t rec_len, struct hce_term_result *res);

@@ -24,6 +24,9 @@
 #include "purse/purse.h"
 #include "store/store.h"
 
+/* Every test uses a different subset of these helpers. */
+#define PF_FN static __attribute__((unused))
+
 struct pf {
 	char dir[64];
 	char path[96];
@@ -49,7 +52,7 @@ static const uint8_t pf_dtk[16] = { 0x0F, 0x1E, 0x2D, 0x3C, 0x4B, 0x5A, 0x69, 0x
 				    0x87, 0x96, 0xA5, 0xB4, 0xC3, 0xD2, 0xE1, 0xF0 };
 static const uint8_t pf_aid[8] = { 0xA0, 0x00, 0x00, 0x06, 0x32, 0x01, 0x01, 0x05 };
 
-static int pf_rng(void *ctx, uint8_t *buf, size_t len)
+PF_FN int pf_rng(void *ctx, uint8_t *buf, size_t len)
 {
 	struct pf *f = ctx;
 	size_t i;
@@ -64,7 +67,7 @@ static int pf_rng(void *ctx, uint8_t *buf, size_t len)
 }
 
 /* A card like the sample profile's: EF 0015 / 0016 / 0017 with recognisable contents. */
-static void pf_default_card(struct hce_card_data *c)
+PF_FN void pf_default_card(struct hce_card_data *c)
 {
 	static const uint8_t ef15[HCE_EF0015_LEN] = {
 		0x99, 0x99, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,	/* issuer id */
@@ -95,7 +98,7 @@ static void pf_default_card(struct hce_card_data *c)
 	c->n_keys = 3;
 }
 
-static void pf_slot(struct hce_key_slot *s, uint8_t index, uint8_t version, uint8_t alg,
+PF_FN void pf_slot(struct hce_key_slot *s, uint8_t index, uint8_t version, uint8_t alg,
 		    const uint8_t key[16])
 {
 	s->present = true;
@@ -105,7 +108,7 @@ static void pf_slot(struct hce_key_slot *s, uint8_t index, uint8_t version, uint
 	memcpy(s->key, key, 16);
 }
 
-static void pf_default_keys(struct hce_card_keys *k)
+PF_FN void pf_default_keys(struct hce_card_keys *k)
 {
 	memset(k, 0, sizeof(*k));
 	pf_slot(&k->dpk[0], 1, 1, HCE_ALG_3DES, pf_dpk);
@@ -114,7 +117,7 @@ static void pf_default_keys(struct hce_card_keys *k)
 }
 
 /* Create the store from f->card and open the purse over it with f->keys. 0 or negative. */
-static int pf_open(struct pf *f)
+PF_FN int pf_open(struct pf *f)
 {
 	char err[HCE_STORE_ERR_MAX];
 	int ret;
@@ -142,7 +145,7 @@ static int pf_open(struct pf *f)
 	return 0;
 }
 
-static void pf_close(struct pf *f)
+PF_FN void pf_close(struct pf *f)
 {
 	char p[128];
 
@@ -165,7 +168,7 @@ static void pf_close(struct pf *f)
 }
 
 /* Send a C-APDU of n bytes; returns the SW (0 when the R-APDU is shorter than 2 bytes). */
-static uint16_t pf_xfer(struct pf *f, const uint8_t *capdu, size_t n)
+PF_FN uint16_t pf_xfer(struct pf *f, const uint8_t *capdu, size_t n)
 {
 	memset(f->rsp, 0xEE, sizeof(f->rsp));
 	f->rsp_len = hce_app_process(f->app, capdu, n, f->rsp, HCE_RAPDU_MIN_CAP);
@@ -175,7 +178,7 @@ static uint16_t pf_xfer(struct pf *f, const uint8_t *capdu, size_t n)
 }
 
 /* Send a C-APDU written in hex (blanks allowed). */
-static uint16_t pf_xfer_hex(struct pf *f, const char *hex)
+PF_FN uint16_t pf_xfer_hex(struct pf *f, const char *hex)
 {
 	uint8_t c[300];
 	ssize_t n = hce_hex_decode(hex, c, sizeof(c));
@@ -186,7 +189,7 @@ static uint16_t pf_xfer_hex(struct pf *f, const char *hex)
 }
 
 /* Response data length of the last exchange (without SW). */
-static size_t pf_data_len(const struct pf *f)
+PF_FN size_t pf_data_len(const struct pf *f)
 {
 	return f->rsp_len >= 2 ? f->rsp_len - 2 : 0;
 }
@@ -207,7 +210,7 @@ struct pf_tx {
 	int mac_ok;		/* purchase: card MAC2 and TAC verified; load: card MAC1 */
 };
 
-static int pf_mac(const uint8_t *key, size_t kl, const uint8_t *d, size_t n, uint8_t mac[4])
+PF_FN int pf_mac(const uint8_t *key, size_t kl, const uint8_t *d, size_t n, uint8_t mac[4])
 {
 	return hce_mac(kl == 8 ? HCE_ALG_3DES : HCE_ALG_SM4, key, kl, d, n, mac);
 }
@@ -217,7 +220,7 @@ static int pf_mac(const uint8_t *key, size_t kl, const uint8_t *d, size_t n, uin
  * capp_rec at record capp_recno) then DEBIT with a correct MAC1 (or a corrupted one when
  * bad_mac). Verifies MAC2 and TAC of the answer with the test keys.
  */
-static uint16_t pf_purchase(struct pf *f, struct pf_tx *t, uint8_t type, int bad_mac,
+PF_FN uint16_t pf_purchase(struct pf *f, struct pf_tx *t, uint8_t type, int bad_mac,
 			    uint8_t capp_recno, const uint8_t *capp_rec)
 {
 	uint8_t c[64], in[8], sk[16], tk[16], mac1[4], d[32], want[4];
@@ -296,7 +299,7 @@ static uint16_t pf_purchase(struct pf *f, struct pf_tx *t, uint8_t type, int bad
 }
 
 /* INITIALIZE FOR LOAD then CREDIT FOR LOAD with a correct MAC2 (or a corrupted one). */
-static uint16_t pf_load(struct pf *f, struct pf_tx *t, int bad_mac)
+PF_FN uint16_t pf_load(struct pf *f, struct pf_tx *t, int bad_mac)
 {
 	uint8_t c[64], in[8], sk[16], mac[4], d[32];
 	size_t skl;
@@ -353,7 +356,7 @@ static uint16_t pf_load(struct pf *f, struct pf_tx *t, int bad_mac)
 }
 
 /* A transaction with recognisable fields, number i. */
-static struct pf_tx pf_tx_make(uint32_t amount, unsigned int i)
+PF_FN struct pf_tx pf_tx_make(uint32_t amount, unsigned int i)
 {
 	struct pf_tx t;
 
@@ -370,7 +373,7 @@ static struct pf_tx pf_tx_make(uint32_t amount, unsigned int i)
 }
 
 /* The EF 0018 record a transaction must leave: counter|overdraft|amount|type|term|date|time */
-static void pf_log_record(const struct pf *f, const struct pf_tx *t, uint8_t type,
+PF_FN void pf_log_record(const struct pf *f, const struct pf_tx *t, uint8_t type,
 			  uint8_t rec[HCE_LOG_RECORD_LEN])
 {
 	hce_put_be16(rec, t->counter);
@@ -385,7 +388,7 @@ static void pf_log_record(const struct pf *f, const struct pf_tx *t, uint8_t typ
 }
 
 /* A "clean error": a status word only (no data), and one of the listed SWs. */
-static int pf_clean_error(const struct pf *f, const uint16_t *allowed, size_t n)
+PF_FN int pf_clean_error(const struct pf *f, const uint16_t *allowed, size_t n)
 {
 	uint16_t sw;
 	size_t i;

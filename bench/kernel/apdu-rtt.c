@@ -280,6 +280,7 @@ static int kernel_run(const size_t *sizes, int nsizes, int iters, int warmup,
 		      struct figures *out, uint32_t *card_out, uint32_t *reader_out)
 {
 	struct owner_thread ot = { 0 };
+	unsigned long long expected = (unsigned long long)nsizes * (unsigned long long)(iters + warmup);
 	struct bnl_owner_stats st;
 	struct bnl *b = NULL;
 	uint32_t card, reader, target;
@@ -360,6 +361,14 @@ out:
 				ot.err ? strerror(-ot.err) : "ok");
 		if (!err && (ot.err || st.nl_errors))
 			err = ot.err ? ot.err : -EIO;
+		/* Every timed and warm-up C-APDU must have reached the owner once. */
+		if (!err && (st.capdus != expected || st.responses != expected)) {
+			fprintf(stderr, "%s: owner saw %llu C-APDUs and sent %llu R-APDUs, expected %llu\n",
+				prog, (unsigned long long)st.capdus,
+				(unsigned long long)st.responses,
+				(unsigned long long)expected);
+			err = -EPROTO;
+		}
 	}
 	bnl_owner_close(ot.owner);
 	if (created) {

@@ -334,6 +334,8 @@ TEST_F(tp, purchase_insufficient_balance_9401_nothing_charged)
 
 	EXPECT_EQ(HCE_TERM_E_FUNDS, hce_term_purchase(&self->term, 10001, &res));
 	EXPECT_EQ(0x9401, res.sw);
+	EXPECT_EQ(10000U, res.rec.balance_before);
+	EXPECT_EQ(10000U, res.rec.balance_after);
 	EXPECT_EQ(10000U, card_balance(self->purse));
 	EXPECT_STREQ("insufficient-balance", res.rec.result);
 	EXPECT_EQ(1, n_records(self->db));

@@ -416,6 +416,7 @@ static int debit(struct hce_term *t, uint8_t type, uint32_t amount, uint8_t recn
 	struct hce_card_keys ck;
 	uint8_t cmd[5 + 255 + 1], resp[64], mac1[4], random[4];
 	size_t n;
+	uint32_t balance;
 	uint16_t ctc;
 	int rc;
 
@@ -429,14 +430,15 @@ static int debit(struct hce_term *t, uint8_t type, uint32_t amount, uint8_t recn
 	if (rc)
 		return res->status = rc;
 	dpk = slot(ck.dpk, mk->index);
-	rc = hce_term_balance(t, &r->balance_before);
+	rc = hce_term_balance(t, &balance);
 	if (rc)
 		goto out_keys;
 	rc = record_begin(t, res, type, amount);
 	if (rc)
 		goto out_keys;
 	r->has_balance = true;
-	r->balance_after = r->balance_before;
+	r->balance_before = balance;
+	r->balance_after = balance;
 
 	/* INITIALIZE FOR (CAPP) PURCHASE */
 	cmd[0] = 0x80;

@@ -70,9 +70,9 @@ int hce_term_transport_app(struct hce_term_transport *t, struct hce_app *app);
 
 /*
  * Child process running `/bin/sh -c cmd` (e.g. "hced --stdio --profile card.conf"), speaking
- * hex lines. timeout_ms bounds each answer (0: 10 s). reset() keeps the child (the next
- * SELECT cancels whatever was pending on the card, spec "Sequencing"); a child that ended
- * makes every later call -EIO.
+ * hex lines. timeout_ms bounds each answer (0: 10 s). reset() writes the line "!reset"
+ * (hced --stdio ends the RF session, no answer line); a child that ended makes every later
+ * call -EIO.
  * 0 or negative errno (fork/pipe failure).
  */
 int hce_term_transport_exec(struct hce_term_transport *t, const char *cmd, int timeout_ms);

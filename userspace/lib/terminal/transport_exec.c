@@ -161,12 +161,22 @@ out:
 	return rc;
 }
 
-/* A new SELECT cancels any pending operation on the card (spec "Sequencing"). */
+/*
+ * End the card session: the line "!reset" (hced --stdio: hce_app_session_end, no answer).
+ * Answers still on their way from before are dropped with the buffer.
+ */
 static int exec_reset(struct hce_term_transport *t)
 {
 	struct exec_priv *p = t->priv;
 
-	return p->fd < 0 ? -EIO : 0;
+	if (p->fd < 0)
+		return -EIO;
+	p->have = 0;
+	if (send_all(p, "!reset\n", 7)) {
+		snprintf(t->err, sizeof(t->err), "card process does not read its input");
+		return -EIO;
+	}
+	return 0;
 }
 
 static void exec_close(struct hce_term_transport *t)

@@ -107,6 +107,8 @@ struct vctrl_pair {
 	size_t rapdu_len;
 	int resp_err;
 	unsigned int wtx_pending;
+	bool deselect_active;
+	u32 deselect_session;
 
 	/* link state: only touched by work on @wq */
 	u32 fsc;
@@ -306,15 +308,13 @@ static int vctrl_picc_rx(struct vctrl_pair *p, const u8 *f, size_t len)
  */
 static int vctrl_pcd_exchange(struct vctrl_pair *p, const u8 *frame, size_t len)
 {
-	u8 nak[3];
+	unsigned int losses = 0;
 	const u8 *out = frame;
 	size_t out_len = len;
-	unsigned int tries;
+	u8 nak[3];
 	int rc;
 
-	for (tries = 0; tries <= VCTRL_RETRIES; tries++) {
-		if (tries)
-			p->retrans++;
+	for (;;) {
 		rc = vctrl_air(p, out_len, p->kbps);
 		if (rc == -ENOLINK)
 			return rc;
@@ -332,17 +332,21 @@ static int vctrl_pcd_exchange(struct vctrl_pair *p, const u8 *frame, size_t len)
 				    out != frame) {
 					out = frame;
 					out_len = len;
+					p->retrans++;
 					continue;
 				}
 				return 0;
 			}
 		}
+		/* a frame was lost: wait FWT, then R(NAK) */
+		if (++losses > VCTRL_RETRIES)
+			return -EIO;
 		vctrl_timeout(p);
 		nak[0] = VCTRL_R_NAK | p->pcd_blk;
 		out = nak;
 		out_len = vctrl_seal(nak, 1);
+		p->retrans++;
 	}
-	return -EIO;
 }
 
 /* Takes the reader's outstanding exchange and completes it */
@@ -705,25 +709,25 @@ static void vctrl_wtx_work(struct work_struct *work)
 static void vctrl_deselect_work(struct work_struct *work)
 {
 	struct vctrl_pair *p = container_of(work, struct vctrl_pair, deselect_work);
-	enum vctrl_link_state was;
+	bool was_active;
 	u32 session;
 	u8 f[3];
 
 	mutex_lock(&p->lock);
-	was = p->link;
-	session = p->session;
-	p->link = VCTRL_IDLE;
+	was_active = p->deselect_active;
+	session = p->deselect_session;
+	p->deselect_active = false;
 	mutex_unlock(&p->lock);
 
 	vctrl_complete(p, NULL, -ECONNRESET);
-	if (was != VCTRL_ACTIVE)
-		return;
-	f[0] = VCTRL_S_DESELECT;
-	if (!vctrl_pcd_exchange(p, f, vctrl_seal(f, 1)))
+	if (was_active) {
+		f[0] = VCTRL_S_DESELECT;
+		vctrl_pcd_exchange(p, f, vctrl_seal(f, 1));
 		vctrl_flush_counts(p);
-	p->frames = 0;
-	p->retrans = 0;
-	nfc_hce_deactivated(p->card, session, NFC_HCE_REASON_DESELECTED);
+		nfc_hce_deactivated(p->card, session, NFC_HCE_REASON_DESELECTED);
+	}
+	/* the card may be listening again already */
+	schedule_work(&p->discover_work);
 }
 
 /* ---- reader nfc device (NFC core, reader device_lock held) ---- */
@@ -803,8 +807,12 @@ static void vctrl_reader_deactivate_target(struct nfc_dev *ndev,
 	struct vctrl_pair *p = nfc_get_drvdata(ndev);
 
 	mutex_lock(&p->lock);
-	if (p->link == VCTRL_ACTIVE || p->link == VCTRL_DEAD)
+	if (p->link == VCTRL_ACTIVE || p->link == VCTRL_DEAD) {
+		p->deselect_active = p->link == VCTRL_ACTIVE;
+		p->deselect_session = p->session;
+		p->link = VCTRL_IDLE;
 		queue_work(p->wq, &p->deselect_work);
+	}
 	mutex_unlock(&p->lock);
 }
 
@@ -990,8 +998,8 @@ static void vctrl_pair_destroy(struct vctrl_pair *p)
 	/* after these, neither core calls our ops for this pair */
 	nfc_unregister_device(p->reader);
 	nfc_hce_unregister(p->card);
+	destroy_workqueue(p->wq);		/* its work may queue discovery */
 	cancel_work_sync(&p->discover_work);
-	destroy_workqueue(p->wq);
 	vctrl_complete(p, NULL, -ENODEV);
 	kvfree(p->rapdu);
 
@@ -1077,8 +1085,8 @@ out_unregister_card:
 	p->dying = true;
 	mutex_unlock(&p->lock);
 	nfc_hce_unregister(p->card);
-	cancel_work_sync(&p->discover_work);
 	flush_workqueue(p->wq);
+	cancel_work_sync(&p->discover_work);
 	nfc_hce_dev_put(p->card);
 out_destroy_wq:
 	destroy_workqueue(p->wq);

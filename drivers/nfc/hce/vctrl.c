@@ -119,6 +119,7 @@ struct vctrl_pair {
 	u8 pcd_blk;
 	u8 picc_blk;
 	u32 frame_no;
+	u32 air_debt_us;
 	u64 air_count;
 	u32 frames;
 	u32 retrans;
@@ -200,14 +201,26 @@ static int vctrl_air(struct vctrl_pair *p, size_t len, u32 kbps)
 		return -ENOLINK;
 	p->frames++;
 	if (kbps)
-		vctrl_sleep_us(((u32)len * 9 + 2) * 1000 / kbps);
+		p->air_debt_us += ((u32)len * 9 + 2) * 1000 / kbps;
 	if (drop_every && ++p->air_count % drop_every == 0)
 		return -EAGAIN;
 	return 0;
 }
 
+/*
+ * Ends a burst of frames: waits for the air time they took (one sleep per
+ * burst: guest timers are too coarse for one per frame) and accounts them.
+ */
 static void vctrl_flush_counts(struct vctrl_pair *p)
 {
+	u32 us = p->air_debt_us;
+
+	p->air_debt_us = 0;
+	if (us >= 20000)
+		msleep(DIV_ROUND_UP(us, 1000));
+	else
+		vctrl_sleep_us(us);
+
 	if (p->frames || p->retrans)
 		nfc_hce_count_frames(p->card, p->frames, p->retrans);
 	p->frames = 0;
@@ -218,7 +231,7 @@ static void vctrl_flush_counts(struct vctrl_pair *p)
 static void vctrl_timeout(struct vctrl_pair *p)
 {
 	if (p->kbps)
-		vctrl_sleep_us(p->fwt_us);
+		p->air_debt_us += p->fwt_us;
 }
 
 /* Card side: next I-block of the response into picc_last */
@@ -503,7 +516,7 @@ static int vctrl_rats(struct vctrl_pair *p, struct nfc_hce_listen *cfg,
 			return rc == -ENOLINK ? rc : -ETIMEDOUT;
 	}
 	if (p->kbps)
-		vctrl_sleep_us(p->sfgt_us);
+		p->air_debt_us += p->sfgt_us;
 	return 0;
 }
 

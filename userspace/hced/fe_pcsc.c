@@ -113,7 +113,11 @@ static int read_full(int fd, uint8_t *p, size_t n)
 	int one = 1;
 
 	while (n) {
-		ssize_t got = recv(fd, p, n, 0);
+		ssize_t got;
+
+		if (hced_wait(fd, -1) < 0)
+			return -1;
+		got = recv(fd, p, n, 0);
 
 		if (got < 0 && errno == EINTR && !hced_stop)
 			continue;
@@ -148,9 +152,7 @@ static int send_msg(int fd, const uint8_t *payload, size_t len, uint8_t *buf)
 
 static void pause_ms(unsigned int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);	/* EINTR (a signal) just ends the pause early */
+	hced_wait(-1, (int)ms);	/* a stop request ends the pause early */
 }
 
 /* Serve one connection until it drops or we are stopped. Returns 0 (dropped) or -ENOMEM. */

@@ -68,6 +68,8 @@ static int next_line(struct line_reader *r, char **line)
 			overlong = true;	/* drop what we have, keep looking for the end */
 			r->len = 0;
 		}
+		if (hced_wait(STDIN_FILENO, -1) < 0)
+			return -1;
 		n = read(STDIN_FILENO, r->buf + r->len, HCED_STDIO_LINE_MAX - r->len);
 		if (n < 0) {
 			if (errno == EINTR && !hced_stop)

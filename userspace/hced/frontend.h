@@ -18,6 +18,14 @@
 /* Set by SIGTERM/SIGINT; run() must return soon after it becomes non-zero. */
 extern volatile sig_atomic_t hced_stop;
 
+/*
+ * SIGTERM and SIGINT stay blocked except inside this wait (ppoll with the original mask), so
+ * a signal can never slip in between a check of hced_stop and a blocking call. Wait until fd
+ * is readable (fd < 0: just wait) for at most timeout_ms (-1: no limit). Returns 1 readable,
+ * 0 timeout, -1 stop requested (hced_stop set) or poll error.
+ */
+int hced_wait(int fd, int timeout_ms);
+
 struct hced_frontend_opts {
 	const char *vpcd;	/* --pcsc: "HOST:PORT" of vpcd (default HCED_VPCD_DEFAULT) */
 };

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,32 @@
 #include "vault/vault.h"
 
 volatile sig_atomic_t hced_stop;
+static sigset_t orig_mask;
+
+int hced_wait(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	struct timespec ts, *tsp = NULL;
+	int n;
+
+	if (timeout_ms >= 0) {
+		ts.tv_sec = timeout_ms / 1000;
+		ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
+		tsp = &ts;
+	}
+	for (;;) {
+		if (hced_stop)
+			return -1;
+		n = ppoll(fd >= 0 ? &pfd : NULL, fd >= 0 ? 1 : 0, tsp, &orig_mask);
+		if (n > 0)
+			return 1;
+		if (n == 0)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+		/* EINTR: loop to look at hced_stop (a timeout restarts: fine for our uses) */
+	}
+}
 
 static void usage(FILE *f)
 {
@@ -72,6 +99,7 @@ void hced_log_apdu(const char *fe, const uint8_t *capdu, size_t len, const uint8
 static int install_signals(void)
 {
 	struct sigaction sa;
+	sigset_t block;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;	/* no SA_RESTART: blocking reads return EINTR */
@@ -79,7 +107,13 @@ static int install_signals(void)
 	if (sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL))
 		return -1;
 	sa.sa_handler = SIG_IGN;
-	return sigaction(SIGPIPE, &sa, NULL);
+	if (sigaction(SIGPIPE, &sa, NULL))
+		return -1;
+	/* Blocked everywhere except in hced_wait(). */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	return sigprocmask(SIG_BLOCK, &block, &orig_mask);
 }
 
 int main(int argc, char **argv)

@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* kselftest_harness.h defines functions without prototypes and compares int with size_t. */
@@ -353,6 +356,65 @@ TEST_F(vault, no_sealed_keys_is_enoent)
 	EXPECT_EQ(-ENOENT, hce_vault_unlock(self->v, PIN, 6));
 	ASSERT_EQ(0, hce_vault_info(self->v, &info));
 	EXPECT_FALSE(info.sealed);
+}
+
+static int64_t db_failures(const char *db)
+{
+	sqlite3_stmt *st;
+	sqlite3 *h;
+	int64_t f = -1;
+
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		sqlite3_close(h);
+		return -1;
+	}
+	sqlite3_busy_timeout(h, 1000);
+	if (sqlite3_prepare_v2(h, "SELECT failures FROM hce_vault", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			f = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(h);
+	return f;
+}
+
+/*
+ * The attempt is counted before it is evaluated: while an unlock with the RIGHT PIN is still
+ * deriving the key (scrypt N = 2^17), the stored count is already 1; killing the process then
+ * leaves it at 1 (a guesser cannot dodge the count by killing hced when an answer is slow).
+ */
+TEST_F(vault, attempt_counted_before_evaluation_survives_kill)
+{
+	struct hce_vault_info info;
+	struct timespec ms = { 0, 1000000 };
+	int64_t seen = 0;
+	pid_t pid;
+	int i, status;
+
+	hce_vault_close(self->v);
+	self->v = NULL;
+	self->cfg.log2n = 17;
+	reopen(self, _metadata);
+	ASSERT_EQ(0, hce_vault_seal(self->v, &self->keys, PIN, 6, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(hce_vault_unlock(self->v, PIN, 6) == 0 ? 0 : 1);
+	for (i = 0; i < 20000 && seen != 1; i++) {
+		seen = db_failures(self->db);
+		if (seen != 1)
+			nanosleep(&ms, NULL);
+	}
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(1, seen);
+	ASSERT_TRUE(WIFSIGNALED(status)) TH_LOG("the unlock finished before the kill");
+	reopen(self, _metadata);
+	ASSERT_EQ(0, hce_vault_info(self->v, &info));
+	EXPECT_EQ(1, info.failures);
+	ASSERT_EQ(0, hce_vault_unlock(self->v, PIN, 6));
+	ASSERT_EQ(0, hce_vault_info(self->v, &info));
+	EXPECT_EQ(0, info.failures);
 }
 
 TEST(vault_read_pin_first_line_from_file_or_fd)

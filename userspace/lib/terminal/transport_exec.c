@@ -161,9 +161,28 @@ out:
 	return rc;
 }
 
+/* Discard what the child wrote and what arrives within ms (a late answer). */
+static void drain(struct exec_priv *p, int ms)
+{
+	long long deadline = now_ms() + ms;
+	char junk[4096];
+
+	p->have = 0;
+	for (;;) {
+		struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+		long long left = deadline - now_ms();
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return;
+		if (read(p->fd, junk, sizeof(junk)) <= 0)
+			return;
+	}
+}
+
 /*
  * End the card session: the line "!reset" (hced --stdio: hce_app_session_end, no answer).
- * Answers still on their way from before are dropped with the buffer.
+ * An answer to an exchange that timed out may still arrive: what the child writes in the
+ * next 100 ms is discarded first, so it is not taken for the answer to the next command.
  */
 static int exec_reset(struct hce_term_transport *t)
 {
@@ -171,7 +190,7 @@ static int exec_reset(struct hce_term_transport *t)
 
 	if (p->fd < 0)
 		return -EIO;
-	p->have = 0;
+	drain(p, 100);
 	if (send_all(p, "!reset\n", 7)) {
 		snprintf(t->err, sizeof(t->err), "card process does not read its input");
 		return -EIO;

@@ -72,13 +72,31 @@ uint16_t purse_get_balance(struct hce_purse *p, const struct hce_capdu *c, struc
 	return HCE_SW_OK;
 }
 
+/* The data of every INITIALIZE: key index (1), amount (4), terminal (6). */
+struct init_req {
+	uint8_t index;
+	uint32_t amount;
+	uint8_t terminal[6];
+};
+
+static int parse_init(const struct hce_capdu *c, struct init_req *q)
+{
+	struct hce_rd rd = hce_rd_init(c->data, c->nc);
+
+	if (hce_rd_u8(&rd, &q->index) || hce_rd_be32(&rd, &q->amount) ||
+	    hce_rd_bytes(&rd, q->terminal, sizeof(q->terminal)) || hce_rd_left(&rd))
+		return -1;
+	return 0;
+}
+
 static uint16_t init_purchase(struct hce_purse *p, const struct hce_capdu *c,
-			      struct purse_rsp *r, const struct hce_purse_state *s)
+			      struct purse_rsp *r, const struct hce_purse_state *s,
+			      const struct init_req *q)
 {
 	const struct hce_key_slot *k;
 	struct purse_op *op = &p->op;
-	uint8_t index = c->data[0];
-	uint32_t amount = hce_get_be32(c->data + 1);
+	uint8_t index = q->index;
+	uint32_t amount = q->amount;
 
 	k = key_slot(p->keys->dpk, index);
 	if (!k)
@@ -96,7 +114,7 @@ static uint16_t init_purchase(struct hce_purse *p, const struct hce_capdu *c,
 	op->balance = s->balance;
 	op->amount = amount;
 	op->counter = s->ctc;
-	memcpy(op->terminal, c->data + 5, 6);
+	memcpy(op->terminal, q->terminal, 6);
 	hce_wr_be32(&r->w, s->balance);
 	hce_wr_be16(&r->w, s->ctc);
 	hce_wr_be24(&r->w, p->card.overdraft_limit);
@@ -106,13 +124,13 @@ static uint16_t init_purchase(struct hce_purse *p, const struct hce_capdu *c,
 	return HCE_SW_OK;
 }
 
-static uint16_t init_load(struct hce_purse *p, const struct hce_capdu *c, struct purse_rsp *r,
-			  const struct hce_purse_state *s)
+static uint16_t init_load(struct hce_purse *p, struct purse_rsp *r,
+			  const struct hce_purse_state *s, const struct init_req *q)
 {
 	const struct hce_key_slot *k;
 	struct purse_op *op = &p->op;
-	uint8_t index = c->data[0], mac1[4];
-	uint32_t amount = hce_get_be32(c->data + 1);
+	uint8_t index = q->index, mac1[4];
+	uint32_t amount = q->amount;
 
 	k = key_slot(p->keys->dlk, index);
 	if (!k)
@@ -129,7 +147,7 @@ static uint16_t init_load(struct hce_purse *p, const struct hce_capdu *c, struct
 	op->balance = s->balance;
 	op->amount = amount;
 	op->counter = s->online_counter;
-	memcpy(op->terminal, c->data + 5, 6);
+	memcpy(op->terminal, q->terminal, 6);
 	if (purse_mac_load1(k, op, mac1)) {
 		purse_cancel(p);
 		return HCE_SW_UNKNOWN;
@@ -148,17 +166,18 @@ uint16_t purse_initialize(struct hce_purse *p, const struct hce_capdu *c, struct
 {
 	struct hce_purse_state s;
 	bool load = c->p1 == P1_INIT_LOAD;
+	struct init_req q;
 	uint16_t sw;
 
 	if ((c->p1 != P1_INIT_LOAD && c->p1 != P1_INIT_PURCHASE && c->p1 != P1_INIT_CAPP) ||
 	    c->p2 != P2_EP)
 		return HCE_SW_WRONG_P1P2;
-	if (c->nc != 11 || !purse_le_ok(c, load ? 16 : 15))
+	if (parse_init(c, &q) || !purse_le_ok(c, load ? 16 : 15))
 		return HCE_SW_WRONG_LENGTH;
 	sw = ready(p, &s, true);
 	if (sw != HCE_SW_OK)
 		return sw;
-	return load ? init_load(p, c, r, &s) : init_purchase(p, c, r, &s);
+	return load ? init_load(p, r, &s, &q) : init_purchase(p, c, r, &s, &q);
 }
 
 uint16_t purse_update_capp(struct hce_purse *p, const struct hce_capdu *c, struct purse_rsp *r)
@@ -239,6 +258,7 @@ uint16_t purse_debit(struct hce_purse *p, const struct hce_capdu *c, struct purs
 	const uint8_t *ttc, *date, *time, *mac1;
 	struct hce_purse_state s;
 	struct hce_store_debit d;
+	struct hce_rd rd;
 	uint8_t mac[4];
 	uint16_t sw;
 	int ret;
@@ -251,7 +271,10 @@ uint16_t purse_debit(struct hce_purse *p, const struct hce_capdu *c, struct purs
 		purse_cancel(p);
 		return HCE_SW_WRONG_P1P2;
 	}
-	if (c->nc != 15 || !purse_le_ok(c, 8)) {
+	rd = hce_rd_init(c->data, c->nc);
+	if (hce_rd_view(&rd, &ttc, 4) || hce_rd_view(&rd, &date, 4) ||
+	    hce_rd_view(&rd, &time, 3) || hce_rd_view(&rd, &mac1, 4) || hce_rd_left(&rd) ||
+	    !purse_le_ok(c, 8)) {
 		purse_cancel(p);
 		return HCE_SW_WRONG_LENGTH;
 	}
@@ -260,10 +283,6 @@ uint16_t purse_debit(struct hce_purse *p, const struct hce_capdu *c, struct purs
 		purse_cancel(p);
 		return sw;
 	}
-	ttc = c->data;
-	date = c->data + 4;
-	time = c->data + 8;
-	mac1 = c->data + 11;
 	memset(&d, 0, sizeof(d));
 	d.type = p->op.kind == PEND_CAPP_CACHED ? HCE_TX_CAPP : HCE_TX_PURCHASE;
 	if (purse_mac_purchase1(p->op.key, &p->op, ttc, d.type, date, time, mac)) {
@@ -299,6 +318,7 @@ uint16_t purse_credit(struct hce_purse *p, const struct hce_capdu *c, struct pur
 	const uint8_t *date, *time, *mac2;
 	struct hce_purse_state s;
 	struct hce_store_load l;
+	struct hce_rd rd;
 	uint8_t mac[4], tac[4];
 	uint16_t sw;
 	int ret;
@@ -311,7 +331,9 @@ uint16_t purse_credit(struct hce_purse *p, const struct hce_capdu *c, struct pur
 		purse_cancel(p);
 		return HCE_SW_WRONG_P1P2;
 	}
-	if (c->nc != 11 || !purse_le_ok(c, 4)) {
+	rd = hce_rd_init(c->data, c->nc);
+	if (hce_rd_view(&rd, &date, 4) || hce_rd_view(&rd, &time, 3) ||
+	    hce_rd_view(&rd, &mac2, 4) || hce_rd_left(&rd) || !purse_le_ok(c, 4)) {
 		purse_cancel(p);
 		return HCE_SW_WRONG_LENGTH;
 	}
@@ -320,9 +342,6 @@ uint16_t purse_credit(struct hce_purse *p, const struct hce_capdu *c, struct pur
 		purse_cancel(p);
 		return sw;
 	}
-	date = c->data;
-	time = c->data + 4;
-	mac2 = c->data + 7;
 	if (purse_mac_load2(p->op.key, &p->op, date, time, mac)) {
 		purse_cancel(p);
 		return HCE_SW_UNKNOWN;
@@ -348,17 +367,19 @@ uint16_t purse_credit(struct hce_purse *p, const struct hce_capdu *c, struct pur
 
 uint16_t purse_prove(struct hce_purse *p, const struct hce_capdu *c, struct purse_rsp *r)
 {
+	struct hce_rd rd = hce_rd_init(c->data, c->nc);
 	struct hce_proof pr;
+	uint16_t ctc;
 	int ret;
 
 	if (c->p1 != 0x00 || (c->p2 != HCE_TX_PURCHASE && c->p2 != HCE_TX_CAPP))
 		return HCE_SW_WRONG_P1P2;
-	if (c->nc != 2 || !purse_le_ok(c, 8))
+	if (hce_rd_be16(&rd, &ctc) || hce_rd_left(&rd) || !purse_le_ok(c, 8))
 		return HCE_SW_WRONG_LENGTH;
 	if (p->sel != SEL_EP)
 		return HCE_SW_CONDITIONS;
 	/* The counter is the CTC INITIALIZE FOR PURCHASE returned (Documentation/purse.md). */
-	ret = hce_store_proof(p->st, hce_get_be16(c->data), &pr);
+	ret = hce_store_proof(p->st, ctc, &pr);
 	if (ret == -ENOENT || (!ret && pr.type != c->p2))
 		return HCE_SW_NO_PROOF;
 	if (ret)

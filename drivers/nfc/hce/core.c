@@ -1329,7 +1329,6 @@ static struct genl_family nfc_hce_genl_family __ro_after_init = {
 	.version = NFC_HCE_GENL_VERSION,
 	.maxattr = NFC_HCE_ATTR_MAX,
 	.policy = nfc_hce_genl_policy,
-	.netnsok = true,
 	.parallel_ops = true,
 	.module = THIS_MODULE,
 	.small_ops = nfc_hce_genl_ops,

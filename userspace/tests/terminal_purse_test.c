@@ -445,6 +445,46 @@ TEST_F(tp, debit_answer_lost_after_commit_recovered_charged_once_recorded_once)
 	EXPECT_EQ(0, memcmp(pr.mac2, res.rec.mac2, 4));
 }
 
+TEST_F(tp, capp_debit_answer_lost_recovered_with_prove_type_09)
+{
+	struct hce_term_result res;
+	uint8_t rec[48] = { 0x01, 0x77 }, got[48];
+
+	self->f.cla = 0x80;
+	self->f.ins = 0x54;
+	self->f.fault = F_LOSE_AFTER;
+	self->f.once = 1;
+	ASSERT_EQ(HCE_TERM_OK, hce_term_capp(&self->term, 250, 1, rec, 2, &res)) TH_LOG("%s",
+										self->term.err);
+	EXPECT_TRUE(res.rec.recovered);
+	EXPECT_EQ(HCE_TX_CAPP, res.rec.type);
+	EXPECT_EQ(9750U, card_balance(self->purse));
+	ASSERT_EQ(0, hce_store_capp(self->st, 1, got));
+	EXPECT_EQ(0, memcmp(got, rec, sizeof(rec)));
+	EXPECT_EQ(1, n_records(self->db));
+}
+
+TEST_F(tp, receipt_names_card_amounts_proofs_and_result)
+{
+	struct hce_term_result res;
+	char text[1024], mac2[9], line[64];
+
+	ASSERT_EQ(HCE_TERM_OK, hce_term_purchase(&self->term, 150, &res));
+	ASSERT_EQ(0, hce_term_receipt(&res, text, sizeof(text)));
+	EXPECT_NE(NULL, strstr(text, "---- PURCHASE ----"));
+	EXPECT_NE(NULL, strstr(text, "card      3109900000000000001\n"));
+	EXPECT_NE(NULL, strstr(text, "terminal  112233445566  TTC 1\n"));
+	EXPECT_NE(NULL, strstr(text, "amount    1.50 CNY\n"));
+	EXPECT_NE(NULL, strstr(text, "balance   100.00 -> 98.50 CNY\n"));
+	EXPECT_NE(NULL, strstr(text, "result    ok\n"));
+	snprintf(mac2, sizeof(mac2), "%02X%02X%02X%02X", res.rec.mac2[0], res.rec.mac2[1],
+		 res.rec.mac2[2], res.rec.mac2[3]);
+	snprintf(line, sizeof(line), "MAC2 %s", mac2);
+	EXPECT_NE(NULL, strstr(text, line));
+	/* too small a buffer is an error, not a silent truncation */
+	EXPECT_EQ(-1, hce_term_receipt(&res, text, 40));
+}
+
 TEST_F(tp, debit_lost_before_card_saw_it_recovered_not_charged)
 {
 	struct hce_term_result res;

@@ -58,6 +58,7 @@ enum fault {
 	F_FLIP,		/* flip one bit of the answer's data byte `byte` */
 	F_LOSE_AFTER,	/* deliver the command, lose the answer (-EIO) */
 	F_LOSE_BEFORE,	/* lose the command: the card never sees it (-EIO) */
+	F_T0,		/* every answer with data comes as 61xx, then GET RESPONSE (T=0) */
 };
 
 struct faulty {
@@ -69,6 +70,8 @@ struct faulty {
 	int once;		/* fire only the first time */
 	int dead_after;		/* after the fault, every exchange fails */
 	int resets;
+	uint8_t stash[HCE_RAPDU_MIN_CAP];	/* F_T0: data awaiting GET RESPONSE */
+	size_t stash_len;
 };
 
 static int faulty_transmit(struct hce_term_transport *t, const uint8_t *capdu, size_t len,
@@ -78,6 +81,32 @@ static int faulty_transmit(struct hce_term_transport *t, const uint8_t *capdu, s
 	bool hit;
 	int rc;
 
+	if (f->fault == F_T0) {
+		if (len == 5 && capdu[0] == 0x00 && capdu[1] == 0xC0) {
+			f->hits++;
+			if (!f->stash_len || capdu[4] != f->stash_len) {
+				rapdu[0] = 0x6F;
+				rapdu[1] = 0x00;
+				*rlen = 2;
+				return 0;
+			}
+			memcpy(rapdu, f->stash, f->stash_len);
+			rapdu[f->stash_len] = 0x90;
+			rapdu[f->stash_len + 1] = 0x00;
+			*rlen = f->stash_len + 2;
+			f->stash_len = 0;
+			return 0;
+		}
+		rc = hce_term_transmit(f->inner, capdu, len, rapdu, cap, rlen);
+		if (rc || *rlen <= 2 || rapdu[*rlen - 2] != 0x90)
+			return rc;
+		f->stash_len = *rlen - 2;
+		memcpy(f->stash, rapdu, f->stash_len);
+		rapdu[0] = 0x61;
+		rapdu[1] = (uint8_t)f->stash_len;
+		*rlen = 2;
+		return 0;
+	}
 	if (f->dead_after && f->hits) {
 		snprintf(t->err, sizeof(t->err), "test: card gone");
 		return -EIO;
@@ -443,6 +472,21 @@ TEST_F(tp, debit_answer_lost_after_commit_recovered_charged_once_recorded_once)
 	ASSERT_EQ(0, hce_store_proof(self->st, res.rec.counter, &pr));
 	EXPECT_EQ(0, memcmp(pr.tac, res.rec.tac, 4));
 	EXPECT_EQ(0, memcmp(pr.mac2, res.rec.mac2, 4));
+}
+
+TEST_F(tp, t0_reader_61xx_followed_with_get_response)
+{
+	struct hce_term_result res;
+
+	self->f.fault = F_T0;
+	ASSERT_EQ(HCE_TERM_OK, hce_term_purchase(&self->term, 150, &res)) TH_LOG("%s",
+									       self->term.err);
+	/* SELECT, READ BINARY, GET BALANCE, INIT, DEBIT: five GET RESPONSEs */
+	EXPECT_EQ(5, self->f.hits);
+	EXPECT_EQ(9850U, card_balance(self->purse));
+	ASSERT_EQ(HCE_TERM_OK, hce_term_load(&self->term, 150, &res)) TH_LOG("%s",
+									   self->term.err);
+	EXPECT_EQ(10000U, card_balance(self->purse));
 }
 
 TEST_F(tp, capp_debit_answer_lost_recovered_with_prove_type_09)

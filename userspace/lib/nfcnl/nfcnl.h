@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nfcnl.h - all generic netlink use of hced (and of its reader-side test tool), in one place,
+ * neard style:
+ *   - a command socket for requests and their replies (nothing else arrives on it);
+ *   - an event socket that joins the "nfc" family's "events" multicast group;
+ *   - an owner socket per bound card device: it sends NFC_HCE_CMD_BIND, so the kernel unicasts
+ *     the card device's SESSION_START / APDU / SESSION_END events to it, and it sends the
+ *     NFC_HCE_CMD_RESPONSE messages (the kernel accepts them from the owner's port only).
+ * Families and the multicast group are resolved by name; the "nfc_hce" family is resolved
+ * again whenever an owner socket opens (its id changes when the module is reloaded).
+ * Received messages whose sender is not the kernel (nl_pid != 0) are dropped.
+ *
+ * The hot path (one C-APDU event in, one RESPONSE out) allocates nothing: the owner socket
+ * receives into, and builds its responses in, buffers allocated once when it opens.
+ *
+ * Return contract: every int function returns 0 (or a documented positive value) or a
+ * negative errno. -ENOENT from the family lookup means "module not loaded".
+ */
+#ifndef HCE_NFCNL_H
+#define HCE_NFCNL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct hce_nfcnl;
+struct hce_nfcnl_owner;
+
+#define HCE_NFCNL_NAME_MAX 16
+#define HCE_NFCNL_UID_MAX 10
+#define HCE_NFCNL_HIST_MAX 15
+#define HCE_NFCNL_DEV_MAX 32
+
+/* Open the command and event sockets; resolve "nfc" and its "events" group (-ENOENT: no nfc). */
+int hce_nfcnl_open(struct hce_nfcnl **out);
+void hce_nfcnl_close(struct hce_nfcnl *nl);
+
+/* The event socket's descriptor (poll it for POLLIN, then call hce_nfcnl_events()). */
+int hce_nfcnl_event_fd(const struct hce_nfcnl *nl);
+
+/* One "nfc" multicast event, already filtered (kernel sender, known command). */
+struct hce_nfcnl_event {
+	uint8_t cmd;		/* NFC_EVENT_* */
+	uint32_t dev;		/* NFC_ATTR_DEVICE_INDEX (0 when absent) */
+	bool has_dev;
+	char name[HCE_NFCNL_NAME_MAX];	/* NFC_EVENT_DEVICE_ADDED: device name */
+};
+
+typedef void (*hce_nfcnl_event_fn)(void *arg, const struct hce_nfcnl_event *ev);
+
+/*
+ * Receive every pending event without blocking and call fn for each. Returns the number of
+ * events delivered, or -ENOBUFS when the socket overflowed (events were lost: the caller
+ * should re-read the state it depends on), or another negative errno.
+ */
+int hce_nfcnl_events(struct hce_nfcnl *nl, hce_nfcnl_event_fn fn, void *arg);
+
+/* ---- "nfc" family requests (command socket) */
+
+/* Device index of the nfc device called name ("nfc0"); -ENODEV when none. */
+int hce_nfcnl_dev_index(struct hce_nfcnl *nl, const char *name, uint32_t *idx);
+/* Name of device idx (buffer of HCE_NFCNL_NAME_MAX); -ENODEV when none. */
+int hce_nfcnl_dev_name(struct hce_nfcnl *nl, uint32_t idx, char *name);
+/* NFC_CMD_DEV_UP / DEV_DOWN (the kernel's errno, e.g. -EALREADY, passes through). */
+int hce_nfcnl_dev_up(struct hce_nfcnl *nl, uint32_t idx);
+int hce_nfcnl_dev_down(struct hce_nfcnl *nl, uint32_t idx);
+/* NFC_CMD_START_POLL with the given masks (0: attribute not sent) / NFC_CMD_STOP_POLL. */
+int hce_nfcnl_start_poll(struct hce_nfcnl *nl, uint32_t idx, uint32_t im, uint32_t tm);
+int hce_nfcnl_stop_poll(struct hce_nfcnl *nl, uint32_t idx);
+
+/* NFC_CMD_GET_TARGET dump on a reader device: the first ISO 14443 target. */
+struct hce_nfcnl_target {
+	uint32_t index;
+	uint32_t protocols;
+	uint8_t nfcid1[HCE_NFCNL_UID_MAX];
+	size_t nfcid1_len;
+	uint16_t sens_res;
+	uint8_t sel_res;
+};
+int hce_nfcnl_get_target(struct hce_nfcnl *nl, uint32_t idx, struct hce_nfcnl_target *t);
+
+/*
+ * Wait up to timeout_ms for NFC_EVENT_TARGETS_FOUND on device idx (other events are
+ * discarded: meant for a reader tool, not for hced). -ETIMEDOUT when none came.
+ */
+int hce_nfcnl_wait_targets(struct hce_nfcnl *nl, uint32_t idx, int timeout_ms);
+
+/* ---- "nfc_hce" family requests (command socket; family resolved on each call set) */
+
+/* (Re)resolve the "nfc_hce" family id. -ENOENT when nfc_hce is not loaded. */
+int hce_nfcnl_hce_resolve(struct hce_nfcnl *nl);
+
+/* Listen identity; each has_* false = attribute not sent (kernel keeps its value). */
+struct hce_nfcnl_listen {
+	bool has_uid, uid_random;
+	uint8_t uid[HCE_NFCNL_UID_MAX];
+	size_t uid_len;			/* 4, 7 or 10 */
+	bool has_fsci, has_fwi, has_sfgi, has_hist, has_wtx_max;
+	uint8_t fsci, fwi, sfgi, wtx_max;
+	uint8_t hist[HCE_NFCNL_HIST_MAX];
+	size_t hist_len;
+};
+
+/* One card device as NFC_HCE_CMD_GET_DEVICE describes it. */
+struct hce_nfcnl_card {
+	uint32_t index;
+	bool has_reader;
+	uint32_t reader;
+	bool bound, listening;
+	uint32_t session;		/* 0: none open */
+	uint32_t deadline_us;
+	struct hce_nfcnl_listen id;	/* has_* set for what the kernel reported */
+};
+
+/* Dump all card devices into cards[max]; *n = how many (at most max). */
+int hce_nfcnl_cards(struct hce_nfcnl *nl, struct hce_nfcnl_card *cards, size_t max, size_t *n);
+/* One card device; -ENODEV when it does not exist. */
+int hce_nfcnl_card(struct hce_nfcnl *nl, uint32_t idx, struct hce_nfcnl_card *card);
+int hce_nfcnl_set_listen(struct hce_nfcnl *nl, uint32_t idx, const struct hce_nfcnl_listen *l);
+
+/* Counters of NFC_HCE_CMD_GET_STATS (the ones hced reports). */
+struct hce_nfcnl_stats {
+	uint64_t activations, capdus, rapdus, deadline_expiries, stale_responses, wtx;
+	uint64_t field_losses, no_owner, errors;
+};
+int hce_nfcnl_stats(struct hce_nfcnl *nl, uint32_t idx, struct hce_nfcnl_stats *st);
+
+/* ---- the owner socket of one card device */
+
+/* Open a socket, resolve "nfc_hce", send BIND for idx (-EBUSY: another owner). */
+int hce_nfcnl_owner_open(struct hce_nfcnl *nl, uint32_t idx, struct hce_nfcnl_owner **out);
+/* Closing the socket unbinds (the kernel's NETLINK_URELEASE notifier). NULL-safe. */
+void hce_nfcnl_owner_close(struct hce_nfcnl_owner *o);
+int hce_nfcnl_owner_fd(const struct hce_nfcnl_owner *o);
+
+/* One event of the owner socket. apdu points into the socket's receive buffer. */
+struct hce_nfcnl_owner_event {
+	uint8_t cmd;		/* NFC_HCE_CMD_SESSION_START, _APDU, _SESSION_END */
+	uint32_t dev, session, seq, reason, fsd;
+	const uint8_t *apdu;
+	size_t apdu_len;
+	uint8_t uid[HCE_NFCNL_UID_MAX];
+	size_t uid_len;
+};
+
+typedef void (*hce_nfcnl_owner_fn)(void *arg, const struct hce_nfcnl_owner_event *ev);
+
+/*
+ * Receive every pending message without blocking: events go to fn; error replies to our
+ * RESPONSE messages (-ESTALE: the session ended first) are counted in *resp_errors and the
+ * last one kept in *last_error (either pointer may be NULL). Returns the number of events
+ * delivered or a negative errno (-ENOBUFS: overflow, events lost).
+ */
+int hce_nfcnl_owner_recv(struct hce_nfcnl_owner *o, hce_nfcnl_owner_fn fn, void *arg,
+			 uint64_t *resp_errors, int *last_error);
+
+/* Send NFC_HCE_CMD_RESPONSE (no ACK asked: a failure comes back as an error reply). */
+int hce_nfcnl_owner_respond(struct hce_nfcnl_owner *o, uint32_t session, uint32_t seq,
+			    const uint8_t *rapdu, size_t len);
+
+#endif /* HCE_NFCNL_H */

@@ -159,8 +159,8 @@ int main(int argc, char **argv)
 	}
 	cmd = argv[optind++];
 	if (!strcmp(cmd, "purchase") || !strcmp(cmd, "load") || !strcmp(cmd, "capp")) {
-		if (optind >= argc || hce_term_parse_amount(argv[optind], &amount) || !amount) {
-			fprintf(stderr, "hce-terminal: %s needs an amount > 0 (fen, or yuan as 1.50)\n",
+		if (optind >= argc || hce_term_parse_amount(argv[optind], &amount)) {
+			fprintf(stderr, "hce-terminal: %s needs an amount (fen, or yuan as 1.50)\n",
 				cmd);
 			return HCE_TERM_E_USAGE;
 		}

@@ -59,6 +59,8 @@ enum fault {
 	F_LOSE_AFTER,	/* deliver the command, lose the answer (-EIO) */
 	F_LOSE_BEFORE,	/* lose the command: the card never sees it (-EIO) */
 	F_T0,		/* every answer with data comes as 61xx, then GET RESPONSE (T=0) */
+	F_6581_AFTER,	/* deliver the command, answer 6581 (commit reached the disk) */
+	F_6581_BEFORE,	/* answer 6581 without delivering (commit failed) */
 };
 
 struct faulty {
@@ -114,6 +116,13 @@ static int faulty_transmit(struct hce_term_transport *t, const uint8_t *capdu, s
 	hit = f->fault != F_NONE && len >= 2 && capdu[0] == f->cla && capdu[1] == f->ins &&
 		!(f->once && f->hits);
 
+	if (hit && f->fault == F_6581_BEFORE) {
+		f->hits++;
+		rapdu[0] = 0x65;
+		rapdu[1] = 0x81;
+		*rlen = 2;
+		return 0;
+	}
 	if (hit && f->fault == F_LOSE_BEFORE) {
 		f->hits++;
 		snprintf(t->err, sizeof(t->err), "test: command lost");
@@ -126,6 +135,12 @@ static int faulty_transmit(struct hce_term_transport *t, const uint8_t *capdu, s
 	if (f->fault == F_LOSE_AFTER) {
 		snprintf(t->err, sizeof(t->err), "test: answer lost");
 		return -EIO;
+	}
+	if (f->fault == F_6581_AFTER) {
+		rapdu[0] = 0x65;
+		rapdu[1] = 0x81;
+		*rlen = 2;
+		return 0;
 	}
 	if (f->byte < *rlen - 2)
 		rapdu[f->byte] ^= 0x01;
@@ -487,6 +502,41 @@ TEST_F(tp, t0_reader_61xx_followed_with_get_response)
 	ASSERT_EQ(HCE_TERM_OK, hce_term_load(&self->term, 150, &res)) TH_LOG("%s",
 									   self->term.err);
 	EXPECT_EQ(10000U, card_balance(self->purse));
+}
+
+TEST_F(tp, debit_6581_memory_failure_settled_with_prove)
+{
+	struct hce_term_result res;
+
+	self->f.cla = 0x80;
+	self->f.ins = 0x54;
+	self->f.fault = F_6581_AFTER;
+	self->f.once = 1;
+	ASSERT_EQ(HCE_TERM_OK, hce_term_purchase(&self->term, 150, &res)) TH_LOG("%s",
+									       self->term.err);
+	EXPECT_TRUE(res.rec.recovered);
+	EXPECT_EQ(9850U, card_balance(self->purse));
+	self->f.hits = 0;
+	self->f.fault = F_6581_BEFORE;
+	EXPECT_EQ(HCE_TERM_E_NOT_CHARGED, hce_term_purchase(&self->term, 150, &res));
+	EXPECT_EQ(9850U, card_balance(self->purse));
+	self->f.hits = 0;
+	self->f.ins = 0x52;
+	self->f.fault = F_6581_AFTER;
+	ASSERT_EQ(HCE_TERM_OK, hce_term_load(&self->term, 150, &res)) TH_LOG("%s", self->term.err);
+	EXPECT_STREQ("ok-no-tac", res.rec.result);
+	EXPECT_EQ(10000U, card_balance(self->purse));
+	EXPECT_EQ(3, n_records(self->db));
+}
+
+TEST_F(tp, zero_fare_purchase_is_recorded)
+{
+	struct hce_term_result res;
+
+	ASSERT_EQ(HCE_TERM_OK, hce_term_purchase(&self->term, 0, &res)) TH_LOG("%s",
+									     self->term.err);
+	EXPECT_EQ(10000U, card_balance(self->purse));
+	EXPECT_EQ(1, n_records(self->db));
 }
 
 TEST_F(tp, capp_debit_answer_lost_recovered_with_prove_type_09)

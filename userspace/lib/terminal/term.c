@@ -370,17 +370,17 @@ static int recover_debit(struct hce_term *t, struct hce_term_result *res,
 		if (hce_term_select(t, &again) != HCE_TERM_OK)
 			continue;
 		if (memcmp(again.serial, res->card.serial, HCE_SERIAL_LEN))
-			return fail(t, HCE_TERM_E_UNKNOWN, "DEBIT answer lost (%s) and another card "
+			return fail(t, HCE_TERM_E_UNKNOWN, "DEBIT outcome not known (%s) and another card "
 				    "was presented: outcome unknown", first);
 		if (xchg(t, cmd, sizeof(cmd), resp, sizeof(resp), &n, &sw) != HCE_TERM_OK)
 			continue;
 		res->sw = sw;
 		if (sw == 0x9406)
-			return fail(t, HCE_TERM_E_NOT_CHARGED, "DEBIT answer lost (%s); GET "
+			return fail(t, HCE_TERM_E_NOT_CHARGED, "DEBIT outcome not known (%s); GET "
 				    "TRANSACTION PROVE: no transaction with counter %u: not charged",
 				    first, ctc);
 		if (sw != SW_OK || n != 8)
-			return fail(t, HCE_TERM_E_UNKNOWN, "DEBIT answer lost (%s); GET TRANSACTION "
+			return fail(t, HCE_TERM_E_UNKNOWN, "DEBIT outcome not known (%s); GET TRANSACTION "
 				    "PROVE answered %04X (%zu bytes): outcome unknown", first, sw, n);
 		/* MAC2 (4) then TAC (4). */
 		memcpy(r->mac2, resp, 4);
@@ -400,8 +400,8 @@ static int recover_debit(struct hce_term *t, struct hce_term_result *res,
 		}
 		return HCE_TERM_OK;
 	}
-	return fail(t, HCE_TERM_E_UNKNOWN, "DEBIT answer lost (%s); card not reachable again: "
-		    "outcome unknown (record kept as unknown)", first);
+	return fail(t, HCE_TERM_E_UNKNOWN, "DEBIT outcome not known (%s); card not reachable "
+		    "again: outcome unknown (record kept as unknown)", first);
 }
 
 static int debit(struct hce_term *t, uint8_t type, uint32_t amount, uint8_t recno,
@@ -515,6 +515,15 @@ static int debit(struct hce_term *t, uint8_t type, uint32_t amount, uint8_t recn
 	}
 	if (rc)
 		goto out_record;
+	if (res->sw == 0x6581) {
+		/*
+		 * Memory failure: the purse's commit failed, but may have reached the disk
+		 * (Documentation/purse.md): ask for the proof as after a lost answer.
+		 */
+		fail(t, HCE_TERM_E_CARD, "DEBIT FOR PURCHASE: card memory failure (6581)");
+		rc = recover_debit(t, res, &s, type, amount, ctc);
+		goto out_record;
+	}
 	if (res->sw != SW_OK) {
 		rc = sw_status(t, "DEBIT FOR PURCHASE", res->sw);
 		goto out_record;
@@ -599,15 +608,15 @@ static int recover_credit(struct hce_term *t, struct hce_term_result *res, uint1
 		if (ours && bal == r->balance_before + r->amount) {
 			r->balance_after = bal;
 			snprintf(r->result, sizeof(r->result), "ok-no-tac");
-			return fail(t, HCE_TERM_OK, "CREDIT answer lost (%s); the card's log shows "
+			return fail(t, HCE_TERM_OK, "CREDIT outcome not known (%s); the card's log shows "
 				    "the load: credited (no TAC to verify)", first);
 		}
 		if (!ours && bal == r->balance_before)
-			return fail(t, HCE_TERM_E_NOT_CHARGED, "CREDIT answer lost (%s); balance "
+			return fail(t, HCE_TERM_E_NOT_CHARGED, "CREDIT outcome not known (%s); balance "
 				    "unchanged: not credited", first);
 		break;
 	}
-	return fail(t, HCE_TERM_E_UNKNOWN, "CREDIT answer lost (%s): outcome unknown", first);
+	return fail(t, HCE_TERM_E_UNKNOWN, "CREDIT outcome not known (%s): outcome unknown", first);
 }
 
 int hce_term_load(struct hce_term *t, uint32_t amount, struct hce_term_result *res)
@@ -703,6 +712,11 @@ int hce_term_load(struct hce_term *t, uint32_t amount, struct hce_term_result *r
 	}
 	if (rc)
 		goto out;
+	if (res->sw == 0x6581) {	/* commit failed, may have reached the disk */
+		fail(t, HCE_TERM_E_CARD, "CREDIT FOR LOAD: card memory failure (6581)");
+		rc = recover_credit(t, res, online);
+		goto out;
+	}
 	if (res->sw != SW_OK) {
 		rc = sw_status(t, "CREDIT FOR LOAD", res->sw);
 		goto out;

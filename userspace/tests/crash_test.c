@@ -567,7 +567,8 @@ static void check_after(struct __test_metadata *_metadata, const char *path, enu
 			hce_put_be16(pc + 5, (uint16_t)op_counter);
 		sw = t_xb(hce_purse_app(p), pc, sizeof(pc), &r);
 		if (after || !has_ctc0)
-			EXPECT_EQ(after ? HCE_SW_OK : HCE_SW_NO_PROOF, sw) TH_LOG("%s: prove", what);
+			EXPECT_EQ(after ? HCE_SW_OK : HCE_SW_NO_PROOF, sw)
+				TH_LOG("%s: prove", what);
 		if (after && o->answered && o->ans.sw == HCE_SW_OK) {
 			EXPECT_EQ(0, memcmp(r.b, o->ans.rsp + 4, 4));	/* MAC2 */
 			EXPECT_EQ(0, memcmp(r.b + 4, o->ans.rsp, 4));	/* TAC */

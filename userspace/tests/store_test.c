@@ -133,6 +133,25 @@ TEST_F(store, personalise_twice_gives_eexist_unless_replace)
 	EXPECT_EQ(77, s.balance);
 }
 
+TEST_F(store, replace_never_takes_counters_back)
+{
+	struct hce_store_debit d = debit(T_BALANCE, 0, 1);
+	struct hce_purse_state s;
+
+	ASSERT_EQ(0, hce_store_open(self->d.path, HCE_STORE_CREATE, &self->st, self->err));
+	ASSERT_EQ(0, hce_store_personalise(self->st, &self->cd, 0));
+	ASSERT_EQ(0, hce_store_commit_debit(self->st, &d));
+	ASSERT_EQ(0, hce_store_personalise(self->st, &self->cd, HCE_STORE_REPLACE));
+	ASSERT_EQ(0, hce_store_state(self->st, &s));
+	EXPECT_EQ(1, s.ctc);
+	EXPECT_EQ(0, s.online_counter);
+	self->cd.online_counter = 9;
+	ASSERT_EQ(0, hce_store_personalise(self->st, &self->cd, HCE_STORE_REPLACE));
+	ASSERT_EQ(0, hce_store_state(self->st, &s));
+	EXPECT_EQ(1, s.ctc);
+	EXPECT_EQ(9, s.online_counter);
+}
+
 TEST_F(store, personalise_invalid_fields_give_einval_and_write_nothing)
 {
 	struct hce_card_data c;

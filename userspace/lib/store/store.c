@@ -384,6 +384,8 @@ int hce_store_has_card(struct hce_store *st)
 	return n > 0;
 }
 
+static int get_state(struct hce_store *st, struct hce_purse_state *ps, uint32_t *max_balance);
+
 static bool valid_key(const struct hce_key_info *k)
 {
 	if (k->alg != 0x00 && k->alg != 0x04)
@@ -429,12 +431,16 @@ int hce_store_personalise(struct hce_store *st, const struct hce_card_data *c,
 {
 	static const enum stmt_id wipe[] = { S_DEL_CARD, S_DEL_KEYS, S_DEL_STATE, S_DEL_LOG,
 					     S_DEL_PROOF, S_DEL_CAPP };
+	struct hce_purse_state old;
+	uint16_t ctc, online;
 	sqlite3_stmt *s;
 	size_t i;
 	int ret;
 
 	if (!st || !c)
 		return -EINVAL;
+	ctc = c->ctc;
+	online = c->online_counter;
 	ret = validate(st, c);
 	if (ret)
 		return ret;
@@ -446,6 +452,16 @@ int hce_store_personalise(struct hce_store *st, const struct hce_card_data *c,
 		return rollback(st, ret);
 	if (ret > 0 && !(flags & HCE_STORE_REPLACE))
 		return rollback(st, set_err(st, -EEXIST, "a card is already personalised"));
+	if (ret > 0) {
+		/* Counters never go back, not even across a re-personalisation. */
+		ret = get_state(st, &old, NULL);
+		if (ret)
+			return rollback(st, ret);
+		if (old.ctc > ctc)
+			ctc = old.ctc;
+		if (old.online_counter > online)
+			online = old.online_counter;
+	}
 	for (i = 0; i < sizeof(wipe) / sizeof(wipe[0]); i++) {
 		ret = run(st, stmt(st, wipe[i]), "wipe");
 		if (ret)
@@ -471,8 +487,8 @@ int hce_store_personalise(struct hce_store *st, const struct hce_card_data *c,
 	if (!ret) {
 		s = stmt(st, S_INS_STATE);
 		sqlite3_bind_int64(s, 1, c->balance);
-		sqlite3_bind_int(s, 2, c->ctc);
-		sqlite3_bind_int(s, 3, c->online_counter);
+		sqlite3_bind_int(s, 2, ctc);
+		sqlite3_bind_int(s, 3, online);
 		ret = run(st, s, "insert state");
 	}
 	for (i = 0; !ret && i < HCE_CAPP_RECORDS; i++) {

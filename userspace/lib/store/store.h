@@ -112,7 +112,7 @@ struct hce_store_debit {
 	uint8_t log[HCE_LOG_RECORD_LEN];	/* the EF 0018 record to prepend */
 	uint8_t mac2[4];
 	uint8_t tac[4];
-	uint8_t capp_recno;		/* HCE_TX_CAPP: record 1..HCE_CAPP_RECORDS to write; 0 none */
+	uint8_t capp_recno;		/* HCE_TX_CAPP: record 1..8 to write, 0: none */
 	uint8_t capp[HCE_CAPP_RECORD_LEN];
 };
 
@@ -154,7 +154,9 @@ int hce_store_has_card(struct hce_store *st);
  * Validate card and write it in one transaction: static data, key table, initial value
  * state, empty log, no proofs, mac_failures 0. -EEXIST if a card is present and flags lacks
  * HCE_STORE_REPLACE (file untouched); -EINVAL (with the field named in errmsg) for invalid
- * data (file untouched).
+ * data (file untouched). With HCE_STORE_REPLACE over an existing card the counters never go
+ * back: CTC and online counter become max(existing, card->ctc / card->online_counter), so
+ * (serial, counter) stays unique for the issuer's clearing.
  */
 int hce_store_personalise(struct hce_store *st, const struct hce_card_data *card,
 			  unsigned int flags);

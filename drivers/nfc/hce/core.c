@@ -1005,8 +1005,11 @@ static int nfc_hce_genl_bind(struct sk_buff *skb, struct genl_info *info)
 	return rc;
 }
 
-static void nfc_hce_unbind_locked(struct nfc_hce_dev *hdev)
+/* @notify: the owner's socket is still there to get SESSION_END */
+static void nfc_hce_unbind_locked(struct nfc_hce_dev *hdev, bool notify)
 {
+	if (!notify)
+		hdev->bound = false;
 	nfc_hce_end_session_locked(hdev, NFC_HCE_REASON_UNBOUND, -ECONNRESET);
 	hdev->bound = false;
 	hdev->owner_portid = 0;
@@ -1026,7 +1029,7 @@ static int nfc_hce_genl_unbind(struct sk_buff *skb, struct genl_info *info)
 	else if (!nfc_hce_is_owner_locked(hdev, info))
 		rc = -EPERM;
 	else
-		nfc_hce_unbind_locked(hdev);
+		nfc_hce_unbind_locked(hdev, true);
 	mutex_unlock(&hdev->lock);
 	nfc_hce_dev_put(hdev);
 	return rc;
@@ -1351,7 +1354,7 @@ static int nfc_hce_netlink_notify(struct notifier_block *nb,
 		mutex_lock(&hdev->lock);
 		if (hdev->bound && hdev->owner_portid == n->portid &&
 		    net_eq(read_pnet(&hdev->owner_net), n->net))
-			nfc_hce_unbind_locked(hdev);
+			nfc_hce_unbind_locked(hdev, false);
 		mutex_unlock(&hdev->lock);
 	}
 	mutex_unlock(&nfc_hce_devs_lock);

@@ -292,6 +292,22 @@ static inline int hnl_wait(struct hnl *h, uint16_t fam, uint8_t cmd, int attr,
 	}
 }
 
+/* Forgets queued messages of family @fam and command @cmd */
+static inline void hnl_forget(struct hnl *h, uint16_t fam, uint8_t cmd)
+{
+	int i = 0;
+
+	while (i < h->qn) {
+		if (h->q[i]->nlmsg_type == fam && hnl_cmd(h->q[i]) == cmd) {
+			free(h->q[i]);
+			memmove(h->q + i, h->q + i + 1, sizeof(h->q[0]) * (h->qn - i - 1));
+			h->qn--;
+		} else {
+			i++;
+		}
+	}
+}
+
 static inline void hnl_drop_queue(struct hnl *h)
 {
 	while (h->qn)
@@ -501,6 +517,29 @@ static inline int nfc_get_target(struct hnl *h, uint32_t reader,
 	} while (hnl_now_ms() < deadline);
 	free(m);
 	return rc;
+}
+
+/*
+ * Starts the reader's poll and takes the target it finds. The NFC core keeps
+ * the previous poll's targets until a new one is found, so this waits for
+ * NFC_EVENT_TARGETS_FOUND (@h must be subscribed to the nfc events) first.
+ */
+static inline int nfc_poll_target(struct hnl *h, uint32_t reader,
+				  struct nfc_target_info *t, int timeout_ms)
+{
+	struct nlmsghdr *nlh;
+	int rc;
+
+	hnl_forget(h, h->nfc_fam, NFC_EVENT_TARGETS_FOUND);
+	rc = nfc_start_poll(h, reader, NFC_PROTO_ISO14443_MASK, 0);
+	if (rc)
+		return rc;
+	rc = hnl_wait(h, h->nfc_fam, NFC_EVENT_TARGETS_FOUND, NFC_ATTR_DEVICE_INDEX,
+		      reader, &nlh, timeout_ms);
+	if (rc)
+		return rc;
+	free(nlh);
+	return nfc_get_target(h, reader, t, timeout_ms);
 }
 
 /* ---- nfc_hce ---- */

@@ -81,8 +81,7 @@ static void discover(struct __test_metadata *_metadata,
 	if (bind)
 		ASSERT_EQ(0, hce_bind(&self->own, self->p.card));
 	ASSERT_EQ(0, nfc_start_poll(&self->ctl, self->p.card, 0, NFC_PROTO_ISO14443_MASK));
-	ASSERT_EQ(0, nfc_start_poll(&self->ctl, self->p.reader, NFC_PROTO_ISO14443_MASK, 0));
-	ASSERT_EQ(0, nfc_get_target(&self->ctl, self->p.reader, &self->target, WAIT_MS));
+	ASSERT_EQ(0, nfc_poll_target(&self->ctl, self->p.reader, &self->target, WAIT_MS));
 }
 
 /* Reader connects (RATS); the owner sees SESSION_START */
@@ -120,8 +119,7 @@ static void reactivate(struct __test_metadata *_metadata, FIXTURE_DATA(pair) *se
 	} while (d.session && hnl_now_ms() < deadline);
 	ASSERT_EQ(0, d.session);
 	ASSERT_EQ(0, nfc_start_poll(&self->ctl, self->p.card, 0, NFC_PROTO_ISO14443_MASK));
-	ASSERT_EQ(0, nfc_start_poll(&self->ctl, self->p.reader, NFC_PROTO_ISO14443_MASK, 0));
-	ASSERT_EQ(0, nfc_get_target(&self->ctl, self->p.reader, &self->target, WAIT_MS));
+	ASSERT_EQ(0, nfc_poll_target(&self->ctl, self->p.reader, &self->target, WAIT_MS));
 	connect_reader(_metadata, self, true);
 }
 
@@ -281,8 +279,7 @@ TEST_F(pair, listen_discovery_activation)
 	l.hist_len = 3;
 	ASSERT_EQ(0, hce_set_listen(&self->own, self->p.card, &l));
 	ASSERT_EQ(0, hce_vpair_set(&self->ctl, self->p.card, NFC_HCE_ATTR_READER_FSDI, 5));
-	discover(_metadata, self, true);
-	ASSERT_EQ(0, wait_nfc_event(&self->ctl, NFC_EVENT_TARGETS_FOUND, self->p.reader));
+	discover(_metadata, self, true);	/* waits for NFC_EVENT_TARGETS_FOUND */
 	EXPECT_EQ(NFC_PROTO_ISO14443_MASK, self->target.protocols & NFC_PROTO_ISO14443_MASK);
 	EXPECT_EQ(0x20, self->target.sel_res & 0x20);
 	EXPECT_EQ(0x0044, self->target.sens_res);	/* double-size UID */
@@ -611,6 +608,7 @@ TEST_F(pair, owner_socket_close)
 	ASSERT_EQ(0, hce_info(&self->ctl, self->p.card, &d));
 	EXPECT_EQ(0, d.bound);
 	EXPECT_EQ(0, d.session);
+	EXPECT_EQ(0, d.stats[NFC_HCE_STATS_ERRORS]);	/* nobody left to notify */
 
 	ASSERT_EQ(0, hnl_open(&next, false));
 	ASSERT_EQ(0, hce_bind(&next, self->p.card));

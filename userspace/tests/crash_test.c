@@ -8,7 +8,9 @@
  *   - returns an I/O error (mode ioerr: the process goes on, and runs one more purchase),
  *   - calls _exit() before the call (mode crash: the process dies, what the kernel already
  *     has survives, like a kill -9), or
- *   - writes only the first half of the buffer, then _exit() (mode torn: a torn write).
+ *   - writes only the first half of the buffer, then _exit() (mode torn: a torn write), or
+ *   - undoes every write and truncate not yet made durable by an xSync of its file, then
+ *     _exit() (mode power loss: the page cache is lost).
  * For each operation the test first runs it with no fault to count its fault points N (the
  * operation and the close/checkpoint after it), then for K = 1..N and each mode: copies the
  * fresh card file, forks a child that opens the purse, runs the first half unarmed, arms the
@@ -38,7 +40,7 @@
 
 /* ---------------- the VFS shim ---------------- */
 
-enum fault_mode { MODE_IOERR, MODE_CRASH, MODE_TORN };
+enum fault_mode { MODE_IOERR, MODE_CRASH, MODE_TORN, MODE_POWER };
 
 static struct {
 	sqlite3_vfs *real;
@@ -54,7 +56,119 @@ static struct {
 struct shim_file {
 	sqlite3_file base;
 	sqlite3_file *real;
+	const char *path;	/* NULL for temporary files */
 };
+
+/*
+ * Power loss (MODE_POWER): every write or truncate not yet followed by an xSync of its file
+ * is recorded with the bytes it replaced; at the fault point they are all undone (newest
+ * first, then the file is cut back to its size at the last sync), as if the page cache were
+ * lost, and the process _exit()s. The worst case of a real power cut: nothing unsynced
+ * survives (MODE_CRASH is the best case: everything written survives).
+ */
+struct undo {
+	struct undo *next;
+	sqlite3_int64 off;
+	int n;
+	uint8_t *old;
+};
+
+struct dirty {
+	struct dirty *next;
+	char path[512];
+	sqlite3_int64 size0;	/* size at the last sync */
+	struct undo *undo;	/* newest first */
+};
+
+static struct dirty *dirty_files;
+
+static struct dirty *dirty_get(struct shim_file *sf)
+{
+	struct dirty *d;
+	sqlite3_int64 size = 0;
+
+	for (d = dirty_files; d; d = d->next) {
+		if (!strcmp(d->path, sf->path))
+			return d;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d || sf->real->pMethods->xFileSize(sf->real, &size) != SQLITE_OK)
+		abort();
+	snprintf(d->path, sizeof(d->path), "%s", sf->path);
+	d->size0 = size;
+	d->next = dirty_files;
+	dirty_files = d;
+	return d;
+}
+
+/* Remember the bytes [off, off + n) hold now (within the current size). */
+static void power_record(struct shim_file *sf, sqlite3_int64 off, sqlite3_int64 n)
+{
+	struct dirty *d;
+	struct undo *u;
+	sqlite3_int64 size = 0;
+
+	if (g.mode != MODE_POWER || !sf->path)
+		return;
+	d = dirty_get(sf);
+	if (sf->real->pMethods->xFileSize(sf->real, &size) != SQLITE_OK)
+		abort();
+	if (off >= size || n <= 0)
+		return;		/* beyond the end: undone by cutting back to size0 */
+	if (off + n > size)
+		n = size - off;
+	u = calloc(1, sizeof(*u));
+	if (!u || !(u->old = malloc((size_t)n)))
+		abort();
+	u->off = off;
+	u->n = (int)n;
+	if (sf->real->pMethods->xRead(sf->real, u->old, u->n, off) != SQLITE_OK)
+		abort();
+	u->next = d->undo;
+	d->undo = u;
+}
+
+static void power_synced(struct shim_file *sf)
+{
+	struct dirty **pp, *d;
+	struct undo *u;
+
+	if (g.mode != MODE_POWER || !sf->path)
+		return;
+	for (pp = &dirty_files; (d = *pp); pp = &d->next) {
+		if (strcmp(d->path, sf->path))
+			continue;
+		*pp = d->next;
+		while ((u = d->undo)) {
+			d->undo = u->next;
+			free(u->old);
+			free(u);
+		}
+		free(d);
+		return;
+	}
+}
+
+static void power_loss(void)
+{
+	struct dirty *d;
+	struct undo *u;
+
+	for (d = dirty_files; d; d = d->next) {
+		int fd = open(d->path, O_WRONLY);
+
+		if (fd < 0)
+			continue;	/* deleted since: nothing to undo */
+		for (u = d->undo; u; u = u->next) {
+			if (pwrite(fd, u->old, (size_t)u->n, (off_t)u->off) != u->n)
+				_exit(99);
+		}
+		if (ftruncate(fd, (off_t)d->size0))
+			_exit(99);
+		close(fd);
+	}
+	_exit(CRASH_EXIT);
+}
 
 /* Count one call; returns 1 when this call must fail with an I/O error. */
 static int fault_point(void)
@@ -67,6 +181,8 @@ static int fault_point(void)
 	g.faulted = 1;
 	if (g.mode == MODE_CRASH)
 		_exit(CRASH_EXIT);
+	if (g.mode == MODE_POWER)
+		power_loss();
 	return 1;
 }
 
@@ -91,6 +207,7 @@ static int shim_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 off)
 		}
 		return SQLITE_IOERR_WRITE;
 	}
+	power_record((struct shim_file *)f, off, n);
 	return REAL(f)->pMethods->xWrite(REAL(f), b, n, off);
 }
 
@@ -101,17 +218,23 @@ static int shim_truncate(sqlite3_file *f, sqlite3_int64 size)
 			_exit(CRASH_EXIT);
 		return SQLITE_IOERR_TRUNCATE;
 	}
+	power_record((struct shim_file *)f, size, INT64_MAX / 2);
 	return REAL(f)->pMethods->xTruncate(REAL(f), size);
 }
 
 static int shim_sync(sqlite3_file *f, int flags)
 {
+	int rc;
+
 	if (fault_point()) {
 		if (g.mode == MODE_TORN)
 			_exit(CRASH_EXIT);
 		return SQLITE_IOERR_FSYNC;
 	}
-	return REAL(f)->pMethods->xSync(REAL(f), flags);
+	rc = REAL(f)->pMethods->xSync(REAL(f), flags);
+	if (rc == SQLITE_OK)
+		power_synced((struct shim_file *)f);
+	return rc;
 }
 
 static int shim_size(sqlite3_file *f, sqlite3_int64 *size)
@@ -193,6 +316,7 @@ static int shim_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int fl
 	int rc;
 
 	sf->real = (sqlite3_file *)(sf + 1);
+	sf->path = name;	/* SQLite keeps name valid until xClose */
 	rc = g.real->xOpen(g.real, name, sf->real, flags, out_flags);
 	sf->base.pMethods = sf->real->pMethods ? &shim_methods : NULL;
 	return rc;
@@ -273,7 +397,7 @@ enum op { OP_PURCHASE, OP_LOAD, OP_CAPP, OP_MAC_FAIL };
 
 static const char *const op_name[] = { "purchase", "load", "compound purchase",
 				       "MAC failure" };
-static const char *const mode_name[] = { "ioerr", "crash", "torn" };
+static const char *const mode_name[] = { "ioerr", "crash", "torn", "power loss" };
 
 #define AMT_PURCHASE 1234u
 #define AMT_LOAD 5678u
@@ -588,7 +712,7 @@ static void crash_every_point(struct __test_metadata *_metadata, enum op op)
 	struct hce_card_data cd;
 	struct hce_store *st;
 	struct t_dir dir;
-	char base[160], what[96];
+	char base[160], what[96], shm[160];
 	struct outcome o;
 	struct tally ty;
 	int points, k, m;
@@ -614,12 +738,17 @@ static void crash_every_point(struct __test_metadata *_metadata, enum op op)
 	check_after(_metadata, dir.path, op, &o, what, &ty);
 	EXPECT_EQ(op == OP_MAC_FAIL ? 0 : 1, ty.after);
 
-	for (m = MODE_IOERR; m <= MODE_TORN; m++) {
+	for (m = MODE_IOERR; m <= MODE_POWER; m++) {
 		memset(&ty, 0, sizeof(ty));
 		for (k = 1; k <= points; k++) {
 			remove_db(dir.path);
 			ASSERT_EQ(0, copy_file(base, dir.path));
 			ASSERT_EQ(0, run_child(dir.path, op, k, (enum fault_mode)m, &o));
+			if (m == MODE_POWER) {
+				/* after a reboot the shared-memory index is gone too */
+				snprintf(shm, sizeof(shm), "%s-shm", dir.path);
+				unlink(shm);
+			}
 			snprintf(what, sizeof(what), "%s %s at point %d", op_name[op],
 				 mode_name[m], k);
 			if (m == MODE_IOERR) {

@@ -195,7 +195,7 @@ out:
 
 struct owner_thread {
 	struct bnl_owner *owner;
-	volatile int stop;
+	atomic_int stop;
 	int err;
 };
 
@@ -349,7 +349,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	if (started) {
-		ot.stop = 1;
+		atomic_store(&ot.stop, 1);
 		pthread_join(th, NULL);
 		bnl_owner_stats(ot.owner, &st);
 		if (err || ot.err || st.nl_errors)

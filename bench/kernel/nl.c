@@ -562,7 +562,7 @@ static int bnl_owner_err(struct sockaddr_nl *nla, struct nlmsgerr *e,
 	return NL_SKIP;
 }
 
-int bnl_owner_run(struct bnl_owner *o, const volatile int *stop)
+int bnl_owner_run(struct bnl_owner *o, const atomic_int *stop)
 {
 	struct nl_cb *cb;
 	int err = 0;
@@ -572,7 +572,7 @@ int bnl_owner_run(struct bnl_owner *o, const volatile int *stop)
 		return -ENOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, bnl_owner_event, o);
 	nl_cb_err(cb, NL_CB_CUSTOM, bnl_owner_err, o);
-	while (!*stop) {
+	while (!atomic_load(stop)) {
 		struct pollfd pfd = { .fd = nl_socket_get_fd(o->sk),
 				      .events = POLLIN };
 		int n = poll(&pfd, 1, 100);

@@ -11,6 +11,7 @@
 #define BENCH_NL_H
 
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 struct bnl;
@@ -56,7 +57,7 @@ struct bnl_owner_stats {
 };
 
 int bnl_owner_open(struct bnl_owner **out, uint32_t card);
-int bnl_owner_run(struct bnl_owner *o, const volatile int *stop);
+int bnl_owner_run(struct bnl_owner *o, const atomic_int *stop);
 void bnl_owner_stats(const struct bnl_owner *o, struct bnl_owner_stats *st);
 void bnl_owner_close(struct bnl_owner *o);
 

@@ -35,6 +35,7 @@
 
 #include "crypto/crypto.h"
 #include "frontend.h"
+#include "hced.h"
 #include "log.h"
 
 #define HCED_VPCD_DEFAULT "127.0.0.1:35963"
@@ -176,14 +177,19 @@ static int serve(int fd, struct hce_app *app, uint8_t *in, uint8_t *out, uint8_t
 			switch (in[0]) {
 			case VPCD_OFF:
 				hced_dbg("pcsc: power off");
-				hce_app_session_end(app);
+				if (hced.in_session)
+					hced_session_end("power off");
 				break;
 			case VPCD_ON:
 				hced_dbg("pcsc: power on");
+				if (!hced.in_session)
+					hced_session_start("power on");
 				break;
 			case VPCD_RESET:
 				hced_dbg("pcsc: reset");
-				hce_app_session_end(app);
+				if (hced.in_session)
+					hced_session_end("reset");
+				hced_session_start("reset");
 				break;
 			case VPCD_ATR:
 				if (send_msg(fd, atr, atr_len, msg))
@@ -199,8 +205,7 @@ static int serve(int fd, struct hce_app *app, uint8_t *in, uint8_t *out, uint8_t
 			hced_warn("pcsc: empty message from vpcd ignored");
 			continue;
 		}
-		rlen = hce_app_process(app, in, len, out, HCE_RAPDU_MAX);
-		hced_log_apdu("pcsc", in, len, out, rlen);
+		rlen = hced_process("pcsc", in, len, out, HCE_RAPDU_MAX);
 		(*n_apdus)++;
 		if (rlen > 0xffff) {	/* vpcd's length field is 16 bits */
 			static const uint8_t sw[2] = { 0x6F, 0x00 };
@@ -248,11 +253,17 @@ static int pcsc_run(struct hce_app *app, const struct hced_frontend_opts *opts)
 			continue;
 		}
 		hced_info("pcsc: connected to vpcd at %s:%s; card inserted", host, port);
+		snprintf(hced.device, sizeof(hced.device), "vpcd %.40s:%.8s", host, port);
+		hced.listening = true;
 		backoff = 100;
 		announced = false;
 		ret = serve(fd, app, in, out, msg, &n_apdus);
 		close(fd);
-		hce_app_session_end(app);
+		hced.listening = false;
+		if (hced.in_session)
+			hced_session_end("vpcd connection closed");
+		else
+			hce_app_session_end(app);
 		if (ret)
 			break;
 		if (!hced_stop)

@@ -21,6 +21,7 @@
 #include "codec/hex.h"
 #include "crypto/crypto.h"
 #include "frontend.h"
+#include "hced.h"
 #include "log.h"
 
 #define HCED_STDIO_LINE_MAX (3 * HCE_CAPDU_MAX + 64)
@@ -107,6 +108,9 @@ static int stdio_run(struct hce_app *app, const struct hced_frontend_opts *opts)
 		ret = -ENOMEM;
 		goto out;
 	}
+	snprintf(hced.device, sizeof(hced.device), "stdin");
+	hced.listening = true;
+	hced_session_start("stdio session start");
 	hced_info("stdio: ready (one hex C-APDU per line)");
 	while (!hced_stop && (got = next_line(&r, &line)) != 0) {
 		size_t len, rlen;
@@ -138,7 +142,8 @@ static int stdio_run(struct hce_app *app, const struct hced_frontend_opts *opts)
 		if (*p == '!') {
 			if (!strcmp(p, "!reset") || !strcmp(p, "!off")) {
 				hced_dbg("stdio: line %lu: session end", lineno);
-				hce_app_session_end(app);
+				hced_session_end("!reset");
+				hced_session_start("stdio session start");
 				continue;
 			}
 			hced_err("stdio: line %lu: unknown control line (known: !reset, !off); "
@@ -156,14 +161,13 @@ static int stdio_run(struct hce_app *app, const struct hced_frontend_opts *opts)
 				break;
 			continue;
 		}
-		rlen = hce_app_process(app, capdu, (size_t)n, rapdu, HCE_RAPDU_MAX);
-		hced_log_apdu("stdio", capdu, (size_t)n, rapdu, rlen);
+		rlen = hced_process("stdio", capdu, (size_t)n, rapdu, HCE_RAPDU_MAX);
 		if (answer(rapdu, rlen, hex, hexcap)) {
 			hced_warn("stdio: output closed");
 			break;
 		}
 	}
-	hce_app_session_end(app);
+	hced_session_end("end of input");
 	hced_info("stdio: end of session (%lu lines)", lineno);
 out:
 	if (capdu)

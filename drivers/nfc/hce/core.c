@@ -254,6 +254,7 @@ static void nfc_hce_tm_work(struct work_struct *work)
 {
 	struct nfc_hce_dev *hdev = container_of(work, struct nfc_hce_dev, tm_work);
 	struct nfc_hce_tm_event *ev;
+	bool dead;
 
 	for (;;) {
 		mutex_lock(&hdev->lock);
@@ -261,20 +262,15 @@ static void nfc_hce_tm_work(struct work_struct *work)
 					      struct nfc_hce_tm_event, list);
 		if (ev)
 			list_del(&ev->list);
-		if (hdev->dead) {
-			mutex_unlock(&hdev->lock);
-			kfree(ev);
-			if (!ev)
-				return;
-			continue;
-		}
+		dead = hdev->dead;
 		mutex_unlock(&hdev->lock);
 		if (!ev)
 			return;
-		if (ev->activated)
+		/* a device being unregistered raises no more events */
+		if (!dead && ev->activated)
 			nfc_tm_activated(hdev->ndev, NFC_PROTO_ISO14443_MASK,
 					 NFC_COMM_PASSIVE, NULL, 0);
-		else
+		else if (!dead)
 			nfc_tm_deactivated(hdev->ndev);
 		kfree(ev);
 	}

@@ -475,8 +475,8 @@ TEST_F(pair, wtx_keeps_session_alive)
 	struct hce_dev_info d;
 	int n;
 
-	l.fwi = 4;
-	l.wtx_max = 60;			/* deadline 295 ms */
+	l.fwi = 5;
+	l.wtx_max = 60;			/* deadline 590 ms */
 	ASSERT_EQ(0, hce_set_listen(&self->own, self->p.card, &l));
 	activate(_metadata, self);
 	send_pending(_metadata, self, 10);

@@ -9,22 +9,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "codec/buf.h"
 #include "codec/hex.h"
+#include "ndef/ndef.h"
 #include "terminal/psam.h"
 #include "terminal/records.h"
 #include "terminal/term.h"
 #include "terminal/transport.h"
+#include "terminal/transport_nfc.h"
+#include "terminal/ndef_read.h"
 
 static void usage(FILE *f)
 {
 	fputs(
-"Usage: hce-terminal [--pcsc [READER] | --stdio-exec \"CMD\"] --psam FILE\n"
-"                    [--records DB] [--terminal-id HEX12] [--timeout MS] COMMAND\n"
+"Usage: hce-terminal [--nfc [READER] | --pcsc [READER] | --stdio-exec \"CMD\"]\n"
+"                    --psam FILE [--records DB] [--terminal-id HEX12] [--timeout MS]\n"
+"                    [--count N] [--timing FILE] COMMAND\n"
 "\n"
 "Acts as a payment terminal with its PSAM in software (issuer master keys from FILE).\n"
 "\n"
 "Card connection (one of):\n"
+"  --nfc [READER]       kernel NFC reader device (nfcN or index; default the reader of\n"
+"                       the first nfc_hce virtual pair, else the first nfc device that\n"
+"                       is not a card device): poll, then APDUs over an AF_NFC raw socket\n"
 "  --pcsc [READER]      PC/SC reader: full name or part of it; default the first reader\n"
 "                       with a card (pcscd must run)\n"
 "  --stdio-exec \"CMD\"   run CMD with /bin/sh and talk hex lines to it, e.g.\n"
@@ -34,7 +43,13 @@ static void usage(FILE *f)
 "  --records DB         local records (SQLite, WAL, synchronous=FULL); default\n"
 "                       ./hce-terminal.db. Holds the terminal transaction serial (TTC)\n"
 "  --terminal-id HEX12  terminal number (6 bytes); default the key file's [terminal] id\n"
-"  --timeout MS         answer timeout for --stdio-exec (default 10000)\n"
+"  --timeout MS         answer timeout (--stdio-exec default 10000, --nfc 5000)\n"
+"  --present-timeout MS --nfc: how long to wait for a card at each poll (default 10000)\n"
+"  --field-loss-once N  --nfc on a virtual pair: the field is lost at frame N of the first\n"
+"                       activation; cleared when the card is presented again (tests)\n"
+"  --count N            purchase/load/capp N times, each a new tap (card session);\n"
+"                       stops at the first failure; one line per transaction\n"
+"  --timing FILE        append each transaction's duration in microseconds to FILE\n"
 "  --no-date-check      accept cards outside their start/expiry dates\n"
 "  -h, --help           this text\n"
 "\n"
@@ -48,6 +63,14 @@ static void usage(FILE *f)
 "                       to EF 001E record N (default 1) with UPDATE CAPP DATA CACHE\n"
 "  log                  the card's transaction log (EF 0018)\n"
 "  records              the local transaction records\n"
+"  ndef                 read the card's NDEF message (Type 4 Tag: D2760000850101, CC\n"
+"                       E103, NDEF file) and print its records\n"
+"Kernel reader administration (--nfc; nfc_hce virtual pairs):\n"
+"  pairs                list card/reader pairs with link options and counters\n"
+"  link [--bitrate K] [--field-loss-after N] [--drop-every N]\n"
+"                       set the link options of READER's pair (0 turns one off)\n"
+"  pair-create          create a virtual pair, print \"card reader\" indexes\n"
+"  pair-destroy CARD    destroy the pair of card device index CARD\n"
 "AMOUNT: fen as digits (150 = 1.50 CNY) or yuan with a point (1.50, 1.5).\n"
 "\n"
 "Exit codes: 0 done; 1 usage; 2 transport (no reader/card, card process died);\n"
@@ -97,17 +120,143 @@ static int print_record(const struct hce_term_record *r, void *arg)
 }
 
 enum { OPT_PCSC = 256, OPT_EXEC, OPT_PSAM, OPT_RECORDS, OPT_TID, OPT_TIMEOUT, OPT_RECORD,
-	OPT_RECNO, OPT_NODATE };
+	OPT_RECNO, OPT_NODATE, OPT_NFC, OPT_PRESENT, OPT_FAULT, OPT_COUNT, OPT_TIMING,
+	OPT_BITRATE, OPT_FLOSS, OPT_DROP };
+
+static const char *const commands[] = {
+	"info", "balance", "purchase", "load", "capp", "log", "records", "ndef", "pairs", "link",
+	"pair-create", "pair-destroy", NULL,
+};
+
+static bool is_command(const char *s)
+{
+	int i;
+
+	for (i = 0; commands[i]; i++)
+		if (!strcmp(s, commands[i]))
+			return true;
+	return false;
+}
+
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+static int parse_num(const char *s, long long max, long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoll(s, &end, 10);
+	return errno || end == s || *end || *v < 0 || *v > max ? -1 : 0;
+}
+
+/* Commands on the virtual pairs (no card, no PSAM). */
+static int admin(const char *cmd, const char *reader, const char *arg,
+		 const struct hce_term_nfc_link *l)
+{
+	char err[256] = "";
+	int rc;
+
+	if (!strcmp(cmd, "pairs")) {
+		struct hce_term_nfc_pair p[32];
+		size_t n, i;
+
+		rc = hce_term_nfc_pairs(p, 32, &n, err, sizeof(err));
+		for (i = 0; !rc && i < n; i++) {
+			printf("card nfc%u", p[i].card);
+			if (p[i].reader != UINT32_MAX)
+				printf(" reader nfc%u", p[i].reader);
+			printf(" bound=%u listening=%u bitrate=%u field_loss_after=%u "
+			       "drop_every=%u activations=%llu capdus=%llu field_losses=%llu "
+			       "deadline_expiries=%llu frames=%llu retransmissions=%llu\n",
+			       p[i].bound, p[i].listening, p[i].bitrate, p[i].field_loss_after,
+			       p[i].drop_every, (unsigned long long)p[i].activations,
+			       (unsigned long long)p[i].capdus,
+			       (unsigned long long)p[i].field_losses,
+			       (unsigned long long)p[i].deadline_expiries,
+			       (unsigned long long)p[i].frames,
+			       (unsigned long long)p[i].retransmissions);
+		}
+	} else if (!strcmp(cmd, "link")) {
+		rc = hce_term_nfc_link_set(reader, l, err, sizeof(err));
+	} else if (!strcmp(cmd, "pair-create")) {
+		uint32_t card, rd;
+
+		rc = hce_term_nfc_pair_create(&card, &rd, err, sizeof(err));
+		if (!rc)
+			printf("%u %u\n", card, rd);
+	} else {
+		long long card;
+
+		if (!arg || parse_num(arg, UINT32_MAX, &card)) {
+			fprintf(stderr, "hce-terminal: pair-destroy needs a card device index\n");
+			return HCE_TERM_E_USAGE;
+		}
+		rc = hce_term_nfc_pair_destroy((uint32_t)card, err, sizeof(err));
+	}
+	if (rc) {
+		fprintf(stderr, "hce-terminal: %s\n", err[0] ? err : strerror(-rc));
+		return HCE_TERM_E_TRANSPORT;
+	}
+	return 0;
+}
+
+static void print_ndef(const uint8_t *msg, size_t len)
+{
+	struct hce_rd r;
+	struct hce_ndef_record rec;
+	int i = 0;
+
+	r = hce_rd_init(msg, len);
+	while (hce_ndef_next(&r, &rec) == 1) {
+		i++;
+		if (rec.tnf == 1 && rec.type_len == 1 && rec.type[0] == 'U' && rec.payload_len >= 1) {
+			const char *pre = hce_ndef_uri_prefix(rec.payload[0]);
+
+			printf("record %d: URI %s%.*s\n", i, pre ? pre : "", (int)rec.payload_len - 1,
+			       (const char *)rec.payload + 1);
+		} else if (rec.tnf == 1 && rec.type_len == 1 && rec.type[0] == 'T' &&
+			   rec.payload_len >= 1 && 1 + (size_t)(rec.payload[0] & 0x3F) <=
+			   rec.payload_len) {
+			size_t ll = rec.payload[0] & 0x3F;
+
+			printf("record %d: Text [%.*s] %.*s\n", i, (int)ll,
+			       (const char *)rec.payload + 1, (int)(rec.payload_len - 1 - ll),
+			       (const char *)rec.payload + 1 + ll);
+		} else {
+			char hex[2 * 64 + 1];
+			size_t n = rec.payload_len > 64 ? 64 : rec.payload_len;
+
+			hce_hex_encode(rec.payload, n, hex, sizeof(hex));
+			printf("record %d: TNF %u type '%.*s' payload %zu bytes %s%s\n", i, rec.tnf,
+			       (int)rec.type_len, (const char *)rec.type, rec.payload_len, hex,
+			       n < rec.payload_len ? "..." : "");
+		}
+	}
+}
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "pcsc", optional_argument, NULL, OPT_PCSC },
+		{ "nfc", optional_argument, NULL, OPT_NFC },
 		{ "stdio-exec", required_argument, NULL, OPT_EXEC },
 		{ "psam", required_argument, NULL, OPT_PSAM },
 		{ "records", required_argument, NULL, OPT_RECORDS },
 		{ "terminal-id", required_argument, NULL, OPT_TID },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "present-timeout", required_argument, NULL, OPT_PRESENT },
+		{ "field-loss-once", required_argument, NULL, OPT_FAULT },
+		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "timing", required_argument, NULL, OPT_TIMING },
+		{ "bitrate", required_argument, NULL, OPT_BITRATE },
+		{ "field-loss-after", required_argument, NULL, OPT_FLOSS },
+		{ "drop-every", required_argument, NULL, OPT_DROP },
 		{ "record", required_argument, NULL, OPT_RECORD },
 		{ "recno", required_argument, NULL, OPT_RECNO },
 		{ "no-date-check", no_argument, NULL, OPT_NODATE },
@@ -115,9 +264,12 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *exec_cmd = NULL, *psam_path = NULL, *records = "hce-terminal.db",
-		*tid_hex = NULL, *reader = NULL, *record_hex = NULL, *cmd;
-	bool use_pcsc = false, no_date = false;
-	int timeout = 0, recno = 1, opt, rc;
+		*tid_hex = NULL, *reader = NULL, *record_hex = NULL, *timing = NULL, *cmd,
+		*arg = NULL;
+	bool use_pcsc = false, use_nfc = false, no_date = false;
+	int timeout = 0, present = 0, recno = 1, opt, rc;
+	long long count = 1, v, fault = 0;
+	struct hce_term_nfc_link link = { -1, -1, -1 };
 	struct hce_term_transport tp = { 0 };
 	struct hce_term_db *db = NULL;
 	struct hce_psam psam;
@@ -130,15 +282,16 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_PCSC:
-			use_pcsc = true;
+		case OPT_NFC:
+			if (opt == OPT_PCSC)
+				use_pcsc = true;
+			else
+				use_nfc = true;
 			/* --pcsc READER (separate word) as well as --pcsc=READER */
 			if (optarg)
 				reader = optarg;
 			else if (optind < argc && argv[optind][0] != '-' && optind + 1 < argc &&
-				 strcmp(argv[optind], "info") && strcmp(argv[optind], "balance") &&
-				 strcmp(argv[optind], "purchase") && strcmp(argv[optind], "load") &&
-				 strcmp(argv[optind], "capp") && strcmp(argv[optind], "log") &&
-				 strcmp(argv[optind], "records"))
+				 !is_command(argv[optind]))
 				reader = argv[optind++];
 			break;
 		case OPT_EXEC: exec_cmd = optarg; break;
@@ -146,9 +299,32 @@ int main(int argc, char **argv)
 		case OPT_RECORDS: records = optarg; break;
 		case OPT_TID: tid_hex = optarg; break;
 		case OPT_TIMEOUT: timeout = atoi(optarg); break;
+		case OPT_PRESENT: present = atoi(optarg); break;
+		case OPT_TIMING: timing = optarg; break;
 		case OPT_RECORD: record_hex = optarg; break;
 		case OPT_RECNO: recno = atoi(optarg); break;
 		case OPT_NODATE: no_date = true; break;
+		case OPT_FAULT:
+		case OPT_COUNT:
+		case OPT_BITRATE:
+		case OPT_FLOSS:
+		case OPT_DROP:
+			if (parse_num(optarg, opt == OPT_COUNT ? 10000000 : UINT32_MAX, &v) ||
+			    (opt == OPT_COUNT && v < 1)) {
+				fprintf(stderr, "hce-terminal: bad number '%s'\n", optarg);
+				return HCE_TERM_E_USAGE;
+			}
+			if (opt == OPT_FAULT)
+				fault = v;
+			else if (opt == OPT_COUNT)
+				count = v;
+			else if (opt == OPT_BITRATE)
+				link.bitrate = v;
+			else if (opt == OPT_FLOSS)
+				link.field_loss_after = v;
+			else
+				link.drop_every = v;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return HCE_TERM_E_USAGE;
 		}
@@ -166,12 +342,21 @@ int main(int argc, char **argv)
 		}
 		optind++;
 	}
+	if (!strcmp(cmd, "pair-destroy") && optind < argc)
+		arg = argv[optind++];
 	/* options may also follow the command (capp AMOUNT --record HEX): getopt_long
 	 * permutes them in front of the operands, so the first loop saw them all. */
 	if (optind < argc) {
 		fprintf(stderr, "hce-terminal: unexpected argument '%s'\n", argv[optind]);
 		return HCE_TERM_E_USAGE;
 	}
+	if (!is_command(cmd)) {
+		fprintf(stderr, "hce-terminal: unknown command '%s'\n", cmd);
+		return HCE_TERM_E_USAGE;
+	}
+	if (!strcmp(cmd, "pairs") || !strcmp(cmd, "link") || !strcmp(cmd, "pair-create") ||
+	    !strcmp(cmd, "pair-destroy"))
+		return admin(cmd, reader, arg, &link);
 	if (!strcmp(cmd, "capp")) {
 		capp_len = record_hex ? hce_hex_decode(record_hex, capp, sizeof(capp)) : -1;
 		if (capp_len < 1 || recno < 1 || recno > 8) {
@@ -179,6 +364,33 @@ int main(int argc, char **argv)
 				"--recno 1..8\n");
 			return HCE_TERM_E_USAGE;
 		}
+	}
+	if (use_pcsc + use_nfc + !!exec_cmd != 1) {
+		fprintf(stderr, "hce-terminal: choose one of --nfc, --pcsc and --stdio-exec\n");
+		return HCE_TERM_E_USAGE;
+	}
+	if (!strcmp(cmd, "ndef")) {
+		struct hce_term_nfc_opts no = { .reader = reader, .present_ms = present,
+						.timeout_ms = timeout };
+		uint8_t msg[4096];
+		size_t len;
+
+		rc = use_nfc ? hce_term_transport_nfc(&tp, &no) : use_pcsc ?
+			hce_term_transport_pcsc(&tp, reader) :
+			hce_term_transport_exec(&tp, exec_cmd, timeout);
+		if (rc) {
+			fprintf(stderr, "hce-terminal: %s\n", tp.err[0] ? tp.err : strerror(-rc));
+			return HCE_TERM_E_TRANSPORT;
+		}
+		rc = hce_term_ndef_read(&tp, msg, sizeof(msg), &len, err, sizeof(err));
+		if (!rc) {
+			printf("NDEF message, %zu bytes\n", len);
+			print_ndef(msg, len);
+		} else {
+			fprintf(stderr, "hce-terminal: ndef: %s\n", err);
+		}
+		hce_term_close(&tp);
+		return rc;
 	}
 	if (hce_term_db_open(&db, records, HCE_TERM_DB_DURABLE, err, sizeof(err))) {
 		fprintf(stderr, "hce-terminal: records: %s\n", err);
@@ -191,12 +403,6 @@ int main(int argc, char **argv)
 		hce_term_db_close(db);
 		return rc < 0 ? HCE_TERM_E_RECORDS : 0;
 	}
-	if (strcmp(cmd, "info") && strcmp(cmd, "balance") && strcmp(cmd, "purchase") &&
-	    strcmp(cmd, "load") && strcmp(cmd, "capp") && strcmp(cmd, "log")) {
-		fprintf(stderr, "hce-terminal: unknown command '%s'\n", cmd);
-		hce_term_db_close(db);
-		return HCE_TERM_E_USAGE;
-	}
 	if (!psam_path) {
 		fprintf(stderr, "hce-terminal: --psam FILE is required\n");
 		hce_term_db_close(db);
@@ -207,13 +413,17 @@ int main(int argc, char **argv)
 		hce_term_db_close(db);
 		return HCE_TERM_E_CONFIG;
 	}
-	if (!!use_pcsc == !!exec_cmd) {
-		fprintf(stderr, "hce-terminal: choose one of --pcsc and --stdio-exec\n");
-		rc = HCE_TERM_E_USAGE;
-		goto out;
+	if (use_nfc) {
+		struct hce_term_nfc_opts no = { .reader = reader, .present_ms = present,
+						.timeout_ms = timeout,
+						.field_loss_once = (uint32_t)fault };
+
+		rc = hce_term_transport_nfc(&tp, &no);
+	} else if (use_pcsc) {
+		rc = hce_term_transport_pcsc(&tp, reader);
+	} else {
+		rc = hce_term_transport_exec(&tp, exec_cmd, timeout);
 	}
-	rc = use_pcsc ? hce_term_transport_pcsc(&tp, reader) :
-		hce_term_transport_exec(&tp, exec_cmd, timeout);
 	if (rc) {
 		fprintf(stderr, "hce-terminal: %s\n", tp.err[0] ? tp.err : strerror(-rc));
 		rc = HCE_TERM_E_TRANSPORT;
@@ -278,19 +488,52 @@ int main(int argc, char **argv)
 	} else {
 		struct hce_term_result res;
 		char receipt[1024];
+		FILE *tf = NULL;
+		long long i, done = 0;
 
-		if (!strcmp(cmd, "purchase"))
-			rc = hce_term_purchase(&term, amount, &res);
-		else if (!strcmp(cmd, "load"))
-			rc = hce_term_load(&term, amount, &res);
-		else
-			rc = hce_term_capp(&term, amount, (uint8_t)recno, capp, (size_t)capp_len,
-					   &res);
-		if (res.rec.id && !hce_term_receipt(&res, receipt, sizeof(receipt)))
-			fputs(receipt, stdout);
-		if (rc || term.err[0])
-			fprintf(stderr, "hce-terminal: %s: %s\n", hce_term_status_name(rc),
-				term.err);
+		if (timing) {
+			tf = fopen(timing, "a");
+			if (!tf) {
+				fprintf(stderr, "hce-terminal: %s: %s\n", timing, strerror(errno));
+				rc = HCE_TERM_E_USAGE;
+				goto out_tp;
+			}
+		}
+		for (i = 0, rc = 0; i < count && !rc; i++) {
+			long long t0;
+
+			/* every transaction after the first is a new tap */
+			if (i && hce_term_reset(&tp)) {
+				fprintf(stderr, "hce-terminal: transaction %lld: %s\n", i + 1, tp.err);
+				rc = HCE_TERM_E_TRANSPORT;
+				break;
+			}
+			t0 = now_us();
+			if (!strcmp(cmd, "purchase"))
+				rc = hce_term_purchase(&term, amount, &res);
+			else if (!strcmp(cmd, "load"))
+				rc = hce_term_load(&term, amount, &res);
+			else
+				rc = hce_term_capp(&term, amount, (uint8_t)recno, capp,
+						   (size_t)capp_len, &res);
+			if (tf && !rc)
+				fprintf(tf, "%lld\n", now_us() - t0);
+			if (!rc)
+				done++;
+			if (count == 1) {
+				if (res.rec.id && !hce_term_receipt(&res, receipt, sizeof(receipt)))
+					fputs(receipt, stdout);
+			} else if (res.rec.id) {
+				print_record(&res.rec, NULL);
+			}
+			if (rc || term.err[0])
+				fprintf(stderr, "hce-terminal: %s: %s\n", hce_term_status_name(rc),
+					term.err);
+		}
+		if (count > 1)
+			printf("%lld of %lld transactions done\n", done, count);
+		if (tf)
+			fclose(tf);
 	}
 	goto out_tp;
 fail:

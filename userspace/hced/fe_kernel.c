@@ -53,6 +53,8 @@ struct kfe {
 	long long poll_at;		/* START_POLL due (-1: not needed) */
 	long long check_at;		/* next health check */
 	int last_setup_err;
+	const char *step;		/* setup step that failed last */
+	const char *last_step;
 	const char *lost;		/* set by an owner event: tear down after the batch */
 	uint8_t *rbuf;
 };
@@ -178,22 +180,27 @@ static int setup(struct kfe *k)
 	const struct hce_nfcnl_listen *l = &hced.conf.listen;
 	int rc;
 
+	k->step = "family lookup";
 	rc = hce_nfcnl_hce_resolve(k->nl);
 	if (rc)
 		return rc;
+	k->step = "device lookup";
 	rc = choose(k, hced.conf.nfc_device);
 	if (rc)
 		return rc;
 	if (hce_nfcnl_dev_name(k->nl, k->dev, k->name))
 		snprintf(k->name, sizeof(k->name), "nfc%u", k->dev);
+	k->step = "DEV_UP";
 	rc = hce_nfcnl_dev_up(k->nl, k->dev);
 	if (rc && rc != -EALREADY)
 		return rc;
+	k->step = "BIND";
 	rc = hce_nfcnl_owner_open(k->nl, k->dev, &k->own);
 	if (rc)
 		return rc;
 	if (l->has_uid || l->has_fsci || l->has_fwi || l->has_sfgi || l->has_hist ||
 	    l->has_wtx_max) {
+		k->step = "SET_LISTEN";
 		rc = hce_nfcnl_set_listen(k->nl, k->dev, l);
 		if (rc) {
 			hce_nfcnl_owner_close(k->own);
@@ -206,6 +213,7 @@ static int setup(struct kfe *k)
 	k->session = 0;
 	k->backoff_ms = KFE_BACKOFF_MIN_MS;
 	k->last_setup_err = 0;
+	k->last_step = NULL;
 	k->check_at = now_ms() + KFE_HEALTH_MS;
 	hced_info("nfc: bound to %s (index %u)", k->name, k->dev);
 	start_listen(k);
@@ -220,15 +228,17 @@ static void try_setup(struct kfe *k)
 
 	if (!rc)
 		return;
-	if (rc != k->last_setup_err) {
-		const char *what = rc == -ENOENT ? "the nfc_hce module is not loaded" :
+	if (rc != k->last_setup_err || k->step != k->last_step) {
+		const char *what = rc == -ENOENT && !strcmp(k->step, "family lookup") ?
+				   "the nfc_hce module is not loaded" :
 				   rc == -ENODEV ? "no card device" :
 				   rc == -EBUSY ? "the card device has another owner" :
 				   rc == -EPERM ? "not permitted (CAP_NET_ADMIN needed)" :
 				   strerror(-rc);
 
-		hced_warn("nfc: cannot serve a card device yet: %s; retrying", what);
+		hced_warn("nfc: cannot serve a card device yet (%s): %s; retrying", k->step, what);
 		k->last_setup_err = rc;
+		k->last_step = k->step;
 	}
 	k->retry_at = now_ms() + k->backoff_ms;
 	k->backoff_ms = k->backoff_ms * 2 > KFE_BACKOFF_MAX_MS ? KFE_BACKOFF_MAX_MS :

@@ -87,15 +87,31 @@ static int nfcnl_socket(struct nl_sock **out)
 
 struct nfcnl_req {
 	int status;		/* 1 running, 0 done, < 0 errno */
+	uint32_t seq;		/* our request's sequence number */
 	nl_recvmsg_msg_cb_t parse;
 	void *arg;
 };
+
+/*
+ * Anything that is not an answer to our request (an old reply left behind, a message from
+ * another sender) is skipped instead of failing the request with a sequence mismatch: one
+ * stray message must not poison every later request on the socket.
+ */
+static int nfcnl_seq_cb(struct nl_msg *msg, void *arg)
+{
+	struct nfcnl_req *r = arg;
+
+	if (nlmsg_get_src(msg)->nl_pid != 0 || nlmsg_hdr(msg)->nlmsg_seq != r->seq)
+		return NL_SKIP;
+	return NL_OK;
+}
 
 static int nfcnl_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
 	struct nfcnl_req *r = arg;
 
-	(void)nla;
+	if (nla->nl_pid != 0 || e->msg.nlmsg_seq != r->seq)
+		return NL_SKIP;
 	r->status = e->error < 0 ? e->error : (e->error ? -EIO : 0);
 	return NL_STOP;
 }
@@ -113,8 +129,6 @@ static int nfcnl_valid_cb(struct nl_msg *msg, void *arg)
 {
 	struct nfcnl_req *r = arg;
 
-	if (nlmsg_get_src(msg)->nl_pid != 0)
-		return NL_SKIP;
 	return r->parse ? r->parse(msg, r->arg) : NL_OK;
 }
 
@@ -145,10 +159,12 @@ static int nfcnl_request(struct nl_sock *sk, int fam, uint8_t cmd, bool dump, nf
 		return -ENOMEM;
 	}
 	nl_cb_err(cb, NL_CB_CUSTOM, nfcnl_err_cb, &r);
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, nfcnl_seq_cb, &r);
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, nfcnl_fin_cb, &r);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, nfcnl_fin_cb, &r);
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, nfcnl_valid_cb, &r);
 	err = nl_send_auto(sk, msg);
+	r.seq = nlmsg_hdr(msg)->nlmsg_seq;
 	nlmsg_free(msg);
 	if (err < 0) {
 		nl_cb_put(cb);
@@ -161,6 +177,61 @@ static int nfcnl_request(struct nl_sock *sk, int fam, uint8_t cmd, bool dump, nf
 	}
 	nl_cb_put(cb);
 	return r.status;
+}
+
+/* ---- family lookup (CTRL_CMD_GETFAMILY through the same request path) */
+
+struct nfcnl_family {
+	const char *grp;
+	int id;
+	int grp_id;
+};
+
+static int put_family_name(struct nl_msg *msg, const void *arg)
+{
+	return nla_put_string(msg, CTRL_ATTR_FAMILY_NAME, arg);
+}
+
+static int family_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[CTRL_ATTR_MAX + 1], *g;
+	struct nfcnl_family *f = arg;
+	int rem;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, CTRL_ATTR_MAX, NULL) < 0 ||
+	    !tb[CTRL_ATTR_FAMILY_ID])
+		return NL_OK;
+	f->id = nla_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
+	if (!f->grp || !tb[CTRL_ATTR_MCAST_GROUPS])
+		return NL_OK;
+	nla_for_each_nested(g, tb[CTRL_ATTR_MCAST_GROUPS], rem) {
+		struct nlattr *gb[CTRL_ATTR_MCAST_GRP_MAX + 1];
+
+		if (nla_parse_nested(gb, CTRL_ATTR_MCAST_GRP_MAX, g, NULL) < 0 ||
+		    !gb[CTRL_ATTR_MCAST_GRP_NAME] || !gb[CTRL_ATTR_MCAST_GRP_ID])
+			continue;
+		if (!strcmp(nla_get_string(gb[CTRL_ATTR_MCAST_GRP_NAME]), f->grp))
+			f->grp_id = (int)nla_get_u32(gb[CTRL_ATTR_MCAST_GRP_ID]);
+	}
+	return NL_OK;
+}
+
+/* Family id (and multicast group id when grp is not NULL) by name; -ENOENT when absent. */
+static int nfcnl_family(struct nl_sock *sk, const char *name, const char *grp, int *id,
+			int *grp_id)
+{
+	struct nfcnl_family f = { grp, -1, -1 };
+	int rc = nfcnl_request(sk, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, false, put_family_name, name,
+			       family_cb, &f);
+
+	if (rc)
+		return rc == -EINVAL ? -ENOENT : rc;
+	if (f.id < 0 || (grp && f.grp_id < 0))
+		return -ENOENT;
+	*id = f.id;
+	if (grp_id)
+		*grp_id = f.grp_id;
+	return 0;
 }
 
 static int put_nfc_idx(struct nl_msg *msg, const void *arg)
@@ -194,12 +265,9 @@ int hce_nfcnl_open(struct hce_nfcnl **out)
 	err = nfcnl_socket(&nl->ev);
 	if (err)
 		goto fail;
-	nl->nfc_fam = genl_ctrl_resolve(nl->cmd, NFC_GENL_NAME);
-	grp = genl_ctrl_resolve_grp(nl->cmd, NFC_GENL_NAME, NFC_GENL_MCAST_EVENT_NAME);
-	if (nl->nfc_fam < 0 || grp < 0) {
-		err = -ENOENT;
+	err = nfcnl_family(nl->cmd, NFC_GENL_NAME, NFC_GENL_MCAST_EVENT_NAME, &nl->nfc_fam, &grp);
+	if (err)
 		goto fail;
-	}
 	err = nl_socket_add_membership(nl->ev, grp);
 	if (err < 0) {
 		err = nfcnl_errno(err);
@@ -230,10 +298,19 @@ int hce_nfcnl_event_fd(const struct hce_nfcnl *nl)
 	return nl_socket_get_fd(nl->ev);
 }
 
+void hce_nfcnl_family_ids(const struct hce_nfcnl *nl, int *nfc, int *hce)
+{
+	*nfc = nl->nfc_fam;
+	*hce = nl->hce_fam < 0 ? -1 : nl->hce_fam;
+}
+
 int hce_nfcnl_hce_resolve(struct hce_nfcnl *nl)
 {
-	nl->hce_fam = genl_ctrl_resolve(nl->cmd, NFC_HCE_GENL_NAME);
-	return nl->hce_fam < 0 ? -ENOENT : 0;
+	int rc = nfcnl_family(nl->cmd, NFC_HCE_GENL_NAME, NULL, &nl->hce_fam, NULL);
+
+	if (rc)
+		nl->hce_fam = -1;
+	return rc;
 }
 
 /*

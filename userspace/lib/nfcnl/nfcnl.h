@@ -90,6 +90,8 @@ int hce_nfcnl_wait_targets(struct hce_nfcnl *nl, uint32_t idx, int timeout_ms);
 
 /* (Re)resolve the "nfc_hce" family id. -ENOENT when nfc_hce is not loaded. */
 int hce_nfcnl_hce_resolve(struct hce_nfcnl *nl);
+/* The resolved family ids ("nfc", "nfc_hce": -1 when not resolved), for test tools. */
+void hce_nfcnl_family_ids(const struct hce_nfcnl *nl, int *nfc, int *hce);
 
 /* Listen identity; each has_* false = attribute not sent (kernel keeps its value). */
 struct hce_nfcnl_listen {

@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kernel.c - the RF side on the kernel NFC devices of linux-hce: all netlink (through
+ * lib/nfcnl, the "nfc" and "nfc_hce" families) and AF_NFC use of hce-pn532 is here.
+ *
+ * Initiator (reader device of a virtual pair): DEV_UP, START_POLL with IM_PROTOCOLS
+ * ISO14443, NFC_EVENT_TARGETS_FOUND, GET_TARGET (SENS_RES, SEL_RES, NFCID1), then an
+ * AF_NFC SOCK_SEQPACKET NFC_SOCKPROTO_RAW socket whose connect() activates ISO-DEP; each
+ * InDataExchange is one send() and one recv() (header byte 0x00, then the R-APDU). The
+ * kernel target carries no ATS: it is rebuilt from the card device's listen identity
+ * (NFC_HCE_CMD_GET_DEVICE) exactly as the virtual controller sends it:
+ * TL = 5 + k, T0 = 0x70 | FSCI, TA = 0x80, TB = FWI << 4 | SFGI, TC = 0x00, historical bytes.
+ *
+ * Target (card device): bind as the nfc_hce owner, set the listen identity, DEV_UP,
+ * START_POLL with TM_PROTOCOLS ISO14443; SESSION_START answers TgInitAsTarget, each APDU
+ * event answers a TgGetData, each TgSetData is a RESPONSE; SESSION_END releases.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/nfc.h>
+#include <linux/nfc_hce.h>
+
+#include "bridge.h"
+#include "nfcnl/nfcnl.h"
+
+#ifndef AF_NFC
+#define AF_NFC 39
+#endif
+
+struct kernel_rf {
+	struct bridge *b;
+	long want_reader, want_card;
+	struct hce_nfcnl *nl;
+	uint32_t reader;
+	int sock;
+	/* target mode */
+	struct hce_nfcnl_owner *own;
+	uint32_t card;
+	uint32_t session, seq;
+	bool started, ended, have_apdu, outstanding;
+	unsigned int fsd;
+	uint8_t apdu[PN532_APDU_MAX];
+	size_t apdu_len;
+	bool found;
+};
+
+static void drop_nl(struct kernel_rf *k)
+{
+	hce_nfcnl_owner_close(k->own);
+	k->own = NULL;
+	hce_nfcnl_close(k->nl);
+	k->nl = NULL;
+}
+
+static int ensure_nl(struct kernel_rf *k)
+{
+	int rc;
+
+	if (k->nl)
+		return 0;
+	rc = hce_nfcnl_open(&k->nl);
+	if (!rc)
+		rc = hce_nfcnl_hce_resolve(k->nl);
+	if (rc) {
+		bridge_log(k->b, "nfc netlink: %s", rc == -ENOENT ?
+			   "the nfc / nfc_hce modules are not loaded" : strerror(-rc));
+		hce_nfcnl_close(k->nl);
+		k->nl = NULL;
+	}
+	return rc;
+}
+
+/* The pair to use: the reader (initiator) and the card device paired with it. */
+static int find_pair(struct kernel_rf *k, uint32_t *reader, struct hce_nfcnl_card *card)
+{
+	static struct hce_nfcnl_card cards[HCE_NFCNL_DEV_MAX];
+	size_t n = 0;
+	int rc = hce_nfcnl_cards(k->nl, cards, HCE_NFCNL_DEV_MAX, &n);
+
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if (k->want_reader >= 0 && (!cards[i].has_reader ||
+					    cards[i].reader != (uint32_t)k->want_reader))
+			continue;
+		if (k->want_card >= 0 && cards[i].index != (uint32_t)k->want_card)
+			continue;
+		if (!cards[i].has_reader && k->want_card < 0)
+			continue;
+		*reader = cards[i].has_reader ? cards[i].reader : UINT32_MAX;
+		*card = cards[i];
+		return 0;
+	}
+	if (k->want_reader >= 0) {		/* a reader that is not a virtual pair's */
+		memset(card, 0, sizeof(*card));
+		card->index = UINT32_MAX;
+		*reader = (uint32_t)k->want_reader;
+		return 0;
+	}
+	return -ENODEV;
+}
+
+int kernel_rf_new(struct bridge *b, long reader, long card, struct kernel_rf **out)
+{
+	struct kernel_rf *k = calloc(1, sizeof(*k));
+
+	if (!k)
+		return -ENOMEM;
+	k->b = b;
+	k->want_reader = reader;
+	k->want_card = card;
+	k->sock = -1;
+	/* the modules may come later: a missing nfc family is not fatal here */
+	ensure_nl(k);
+	*out = k;
+	return 0;
+}
+
+void kernel_rf_free(struct kernel_rf *k)
+{
+	if (!k)
+		return;
+	if (k->sock >= 0)
+		close(k->sock);
+	drop_nl(k);
+	free(k);
+}
+
+static void on_event(void *arg, const struct hce_nfcnl_event *ev)
+{
+	struct kernel_rf *k = arg;
+
+	if (ev->cmd == NFC_EVENT_TARGETS_FOUND && ev->has_dev && ev->dev == k->reader)
+		k->found = true;
+}
+
+static void build_ats(const struct hce_nfcnl_card *c, struct pn532_target *t)
+{
+	const struct hce_nfcnl_listen *l = &c->id;
+	size_t hl = l->has_hist ? l->hist_len : 0;
+
+	if (c->index == UINT32_MAX || 5 + hl > sizeof(t->ats))
+		return;
+	t->ats[0] = (uint8_t)(5 + hl);
+	t->ats[1] = (uint8_t)(0x70 | (l->has_fsci ? l->fsci : 0));
+	t->ats[2] = 0x80;
+	t->ats[3] = (uint8_t)((l->has_fwi ? l->fwi : 0) << 4 | (l->has_sfgi ? l->sfgi : 0));
+	t->ats[4] = 0x00;
+	memcpy(t->ats + 5, l->hist, hl);
+	t->ats_len = 5 + hl;
+}
+
+static int k_in_list(void *ctx, int timeout_ms, struct pn532_target *t)
+{
+	struct kernel_rf *k = ctx;
+	struct hce_nfcnl_target tg;
+	struct hce_nfcnl_card card;
+	struct sockaddr_nfc sa;
+	int rc;
+
+	if (k->sock >= 0) {
+		close(k->sock);
+		k->sock = -1;
+	}
+	if (ensure_nl(k))
+		return 0;
+	rc = find_pair(k, &k->reader, &card);
+	if (rc || k->reader == UINT32_MAX) {
+		bridge_log(k->b, "no reader device: %s", strerror(rc ? -rc : ENODEV));
+		if (rc && rc != -ENODEV)
+			drop_nl(k);
+		return 0;
+	}
+	hce_nfcnl_events(k->nl, on_event, k);	/* drop stale events */
+	rc = hce_nfcnl_dev_up(k->nl, k->reader);
+	if (rc && rc != -EALREADY) {
+		bridge_log(k->b, "DEV_UP nfc%u: %s", k->reader, strerror(-rc));
+		return 0;
+	}
+	k->found = false;
+	rc = hce_nfcnl_start_poll(k->nl, k->reader, NFC_PROTO_ISO14443_MASK, 0);
+	if (rc && rc != -EBUSY) {
+		bridge_log(k->b, "START_POLL nfc%u: %s", k->reader, strerror(-rc));
+		return 0;
+	}
+	while (!k->found) {
+		rc = bridge_wait(k->b, hce_nfcnl_event_fd(k->nl), timeout_ms);
+		if (rc <= 0) {
+			hce_nfcnl_stop_poll(k->nl, k->reader);
+			return rc;		/* 0: nothing in the field; -EINTR: aborted */
+		}
+		rc = hce_nfcnl_events(k->nl, on_event, k);
+		if (rc < 0 && rc != -ENOBUFS) {
+			drop_nl(k);
+			return 0;
+		}
+		if (rc == -ENOBUFS)
+			k->found = true;	/* events lost: look at the target list */
+	}
+	rc = hce_nfcnl_get_target(k->nl, k->reader, &tg);
+	if (rc) {
+		bridge_log(k->b, "GET_TARGET nfc%u: %s", k->reader, strerror(-rc));
+		return 0;
+	}
+	k->sock = socket(AF_NFC, SOCK_SEQPACKET | SOCK_CLOEXEC, NFC_SOCKPROTO_RAW);
+	if (k->sock < 0)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_family = AF_NFC;
+	sa.dev_idx = k->reader;
+	sa.target_idx = tg.index;
+	sa.nfc_protocol = NFC_PROTO_ISO14443;
+	if (connect(k->sock, (struct sockaddr *)&sa, sizeof(sa))) {
+		bridge_log(k->b, "connect to target %u: %s", tg.index, strerror(errno));
+		close(k->sock);
+		k->sock = -1;
+		return 0;
+	}
+	t->sens_res[0] = (uint8_t)(tg.sens_res >> 8);
+	t->sens_res[1] = (uint8_t)tg.sens_res;
+	t->sel_res = tg.sel_res;
+	t->uid_len = tg.nfcid1_len > sizeof(t->uid) ? sizeof(t->uid) : tg.nfcid1_len;
+	memcpy(t->uid, tg.nfcid1, t->uid_len);
+	/* the listen identity as it is now (the card may have changed it since) */
+	if (card.index != UINT32_MAX && hce_nfcnl_card(k->nl, card.index, &card) == 0)
+		build_ats(&card, t);
+	return 1;
+}
+
+static int k_in_exchange(void *ctx, const uint8_t *c, size_t clen, uint8_t *r, size_t rcap,
+			 size_t *rlen)
+{
+	struct kernel_rf *k = ctx;
+	static uint8_t buf[1 + PN532_APDU_MAX + 16];
+	ssize_t n;
+	int rc;
+
+	if (k->sock < 0)
+		return -ENOTCONN;
+	if (send(k->sock, c, clen, 0) < 0)
+		return -errno;
+	rc = bridge_wait(k->b, k->sock, 120000);
+	if (rc <= 0) {
+		/* aborted, or no answer at all: the card is deselected with the socket */
+		close(k->sock);
+		k->sock = -1;
+		return rc ? rc : -ETIMEDOUT;
+	}
+	n = recv(k->sock, buf, sizeof(buf), 0);
+	if (n < 0)
+		return -errno;
+	if (n < 1)
+		return -ECONNRESET;
+	if ((size_t)n - 1 > rcap)
+		return -EMSGSIZE;
+	memcpy(r, buf + 1, (size_t)n - 1);	/* byte 0: the raw socket's header */
+	*rlen = (size_t)n - 1;
+	return 0;
+}
+
+static void k_in_release(void *ctx)
+{
+	struct kernel_rf *k = ctx;
+
+	if (k->sock >= 0)
+		close(k->sock);		/* S(DESELECT) to the card */
+	k->sock = -1;
+}
+
+/* --- target mode */
+
+static void on_owner(void *arg, const struct hce_nfcnl_owner_event *ev)
+{
+	struct kernel_rf *k = arg;
+
+	switch (ev->cmd) {
+	case NFC_HCE_CMD_SESSION_START:
+		k->session = ev->session;
+		k->started = true;
+		k->ended = false;
+		k->have_apdu = k->outstanding = false;
+		k->fsd = ev->fsd;
+		break;
+	case NFC_HCE_CMD_APDU:
+		if (!k->started || ev->session != k->session || ev->apdu_len > sizeof(k->apdu))
+			break;
+		k->seq = ev->seq;
+		memcpy(k->apdu, ev->apdu, ev->apdu_len);
+		k->apdu_len = ev->apdu_len;
+		k->have_apdu = true;
+		break;
+	case NFC_HCE_CMD_SESSION_END:
+		if (k->started && ev->session == k->session)
+			k->ended = true;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Wait for the owner socket and take its events; -EINTR when the host aborted. */
+static int owner_pump(struct kernel_rf *k)
+{
+	int rc = bridge_wait(k->b, hce_nfcnl_owner_fd(k->own), -1);
+
+	if (rc < 0)
+		return rc;
+	rc = hce_nfcnl_owner_recv(k->own, on_owner, k, NULL, NULL);
+	if (rc < 0 && rc != -ENOBUFS && rc != -EAGAIN) {
+		bridge_log(k->b, "owner socket: %s", strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static void k_tg_release(void *ctx)
+{
+	struct kernel_rf *k = ctx;
+
+	hce_nfcnl_owner_close(k->own);	/* unbinds: an open session ends UNBOUND */
+	k->own = NULL;
+	k->started = k->ended = k->have_apdu = k->outstanding = false;
+}
+
+static int k_tg_init(void *ctx, const struct pn532_tg_params *p, unsigned int *fsd)
+{
+	struct kernel_rf *k = ctx;
+	struct hce_nfcnl_listen l;
+	struct hce_nfcnl_card card;
+	uint32_t reader;
+	int rc;
+
+	k_tg_release(k);
+	rc = ensure_nl(k);
+	if (rc)
+		return rc;
+	rc = find_pair(k, &reader, &card);
+	if (!rc && card.index == UINT32_MAX)
+		rc = -ENODEV;
+	if (rc) {
+		bridge_log(k->b, "no card device: %s", strerror(-rc));
+		return rc;
+	}
+	k->card = card.index;
+	rc = hce_nfcnl_owner_open(k->nl, k->card, &k->own);
+	if (rc) {
+		bridge_log(k->b, "bind nfc%u: %s", k->card, strerror(-rc));
+		k->own = NULL;
+		return rc;
+	}
+	/* UID: 08h then NFCID1t, as the PN532 builds it; Tk: the ATS historical bytes */
+	memset(&l, 0, sizeof(l));
+	l.has_uid = true;
+	l.uid[0] = 0x08;
+	memcpy(l.uid + 1, p->nfcid1t, 3);
+	l.uid_len = 4;
+	l.has_hist = true;
+	memcpy(l.hist, p->hist, p->hist_len);
+	l.hist_len = p->hist_len;
+	rc = hce_nfcnl_set_listen(k->nl, k->card, &l);
+	if (!rc) {
+		rc = hce_nfcnl_dev_up(k->nl, k->card);
+		if (rc == -EALREADY)
+			rc = 0;
+	}
+	if (!rc) {
+		rc = hce_nfcnl_start_poll(k->nl, k->card, 0, NFC_PROTO_ISO14443_MASK);
+		if (rc == -EBUSY || rc == -EALREADY)
+			rc = 0;
+	}
+	if (rc) {
+		bridge_log(k->b, "listen on nfc%u: %s", k->card, strerror(-rc));
+		k_tg_release(k);
+		return rc;
+	}
+	while (!k->started) {
+		rc = owner_pump(k);
+		if (rc) {
+			k_tg_release(k);
+			return rc;
+		}
+	}
+	*fsd = k->fsd;
+	return 0;
+}
+
+static int k_tg_get(void *ctx, uint8_t *c, size_t cap, size_t *clen)
+{
+	struct kernel_rf *k = ctx;
+	int rc;
+
+	if (!k->own)
+		return -ENOLINK;
+	while (!k->have_apdu) {
+		if (k->ended)
+			return -ENOLINK;
+		rc = owner_pump(k);
+		if (rc)
+			return rc;
+	}
+	if (k->apdu_len > cap)
+		return -EMSGSIZE;
+	memcpy(c, k->apdu, k->apdu_len);
+	*clen = k->apdu_len;
+	k->have_apdu = false;
+	k->outstanding = true;
+	return 0;
+}
+
+static int k_tg_set(void *ctx, const uint8_t *r, size_t rlen)
+{
+	struct kernel_rf *k = ctx;
+	int rc;
+
+	if (!k->own || k->ended || !k->outstanding)
+		return -ENOLINK;
+	rc = hce_nfcnl_owner_respond(k->own, k->session, k->seq, r, rlen);
+	k->outstanding = false;
+	return rc;
+}
+
+const struct pn532_rf_ops kernel_rf_ops = {
+	.in_list = k_in_list,
+	.in_exchange = k_in_exchange,
+	.in_release = k_in_release,
+	.tg_init = k_tg_init,
+	.tg_get = k_tg_get,
+	.tg_set = k_tg_set,
+	.tg_release = k_tg_release,
+};

@@ -66,12 +66,6 @@ struct nfc_hce_link {
 
 /**
  * struct nfc_hce_ops - what a controller does for the core
- *
- * All ops are called in process context with the core's device lock held:
- * they must not sleep for long, must not call back into the core, and must
- * not wait for work that calls into the core. They are never called after
- * nfc_hce_unregister() returned.
- *
  * @listen: start listening with identity @cfg (card answers the reader's poll)
  * @stop_listen: stop listening (no effect on an active session)
  * @respond: send the R-APDU of the outstanding C-APDU of session @session
@@ -80,6 +74,11 @@ struct nfc_hce_link {
  * @wtx: send a waiting-time extension request for session @session
  * @get_link: report link options (optional)
  * @set_link: apply link options selected by @link->set_mask (optional)
+ *
+ * All ops are called in process context with the core's device lock held:
+ * they must not sleep for long, must not call back into the core, and must
+ * not wait for work that calls into the core. They are never called after
+ * nfc_hce_unregister() returned.
  */
 struct nfc_hce_ops {
 	int (*listen)(struct nfc_hce_dev *hdev, const struct nfc_hce_listen *cfg);

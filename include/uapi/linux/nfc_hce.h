@@ -210,9 +210,6 @@ enum nfc_hce_reason {
 
 /**
  * enum nfc_hce_stats_attrs - counters nested in %NFC_HCE_ATTR_STATS
- *
- * All counters are __u64 and count since the card device was registered.
- *
  * @NFC_HCE_STATS_UNSPEC: unused
  * @NFC_HCE_STATS_PAD: padding
  * @NFC_HCE_STATS_ACTIVATIONS: ISO-DEP activations (sessions opened)
@@ -229,6 +226,8 @@ enum nfc_hce_reason {
  * @NFC_HCE_STATS_FRAMES: frames on air (virtual controller)
  * @NFC_HCE_STATS_RETRANSMISSIONS: frames resent after a loss
  * @__NFC_HCE_STATS_AFTER_LAST: internal use
+ *
+ * All counters are __u64 and count since the card device was registered.
  */
 enum nfc_hce_stats_attrs {
 	NFC_HCE_STATS_UNSPEC,

@@ -165,12 +165,14 @@ void hced_trace_apdu(uint32_t session, uint64_t seq, const uint8_t *c, size_t cl
 	} else if (c[0] == 0x80 && c[1] == 0x5C) {
 		APPEND(" GET-BALANCE");
 	} else if (c[0] == 0x80 && c[1] == 0x50) {
-		APPEND(" INITIALIZE-%s", c[2] == 0x01 ? "LOAD" : c[2] == 0x02 ? "PURCHASE" :
+		APPEND(" INITIALIZE-%s", c[2] == 0x00 ? "LOAD" : c[2] == 0x01 ? "PURCHASE" :
 		       c[2] == 0x03 ? "CAPP-PURCHASE" : "?");
 		if (lc >= 5)
 			APPEND(" key=%u amount=%u", d[0], be32(d + 1));
 	} else if (c[0] == 0x80 && c[1] == 0x54) {
-		APPEND(" %s", c[2] == 0x00 ? "CREDIT-FOR-LOAD" : "DEBIT-FOR-PURCHASE");
+		APPEND(" %s", c[2] == 0x03 ? "DEBIT-FOR-CAPP-PURCHASE" : "DEBIT-FOR-PURCHASE");
+	} else if (c[0] == 0x80 && c[1] == 0x52) {
+		APPEND(" CREDIT-FOR-LOAD");
 	} else if (c[0] == 0x80 && c[1] == 0x5A) {
 		APPEND(" GET-TRANSACTION-PROVE");
 	} else if (c[0] == 0x80 && c[1] == 0xDC) {

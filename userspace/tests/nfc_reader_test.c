@@ -321,8 +321,14 @@ static int power(const char *idx, const char *how)
 	if (!strcmp(how, "up")) {
 		rc = hce_nfcnl_dev_up(nl, dev);
 	} else {
-		hce_nfcnl_stop_poll(nl, dev);
-		rc = hce_nfcnl_dev_down(nl, dev);
+		/* A listening device refuses DEV_DOWN (-EBUSY): stop listening first. */
+		for (int i = 0; i < 10; i++) {
+			hce_nfcnl_stop_poll(nl, dev);
+			rc = hce_nfcnl_dev_down(nl, dev);
+			if (rc != -EBUSY)
+				break;
+			usleep(20000);
+		}
 	}
 	hce_nfcnl_close(nl);
 	if (rc)

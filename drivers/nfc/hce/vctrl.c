@@ -797,10 +797,13 @@ static int vctrl_reader_activate_target(struct nfc_dev *ndev,
 	mutex_lock(&p->lock);
 	if (p->dying)
 		rc = -ENODEV;
-	/* a found card, or the same card listening again (WUPA + RATS) */
+	/*
+	 * a found card, or the same card listening again with the same UID
+	 * (WUPA + RATS)
+	 */
 	else if (p->link != VCTRL_FOUND &&
 		 !(p->link == VCTRL_IDLE && p->listening && p->target_valid &&
-		   p->target_idx == target->idx))
+		   !p->cfg.uid_random && p->target_idx == target->idx))
 		rc = -ENODEV;
 	else
 		p->link = VCTRL_ACTIVATING;

@@ -5,6 +5,7 @@
  * "nfc" family, the "nfc_hce" family and an AF_NFC raw socket, as a card
  * daemon and a reader program would.
  */
+#include <limits.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
@@ -747,20 +748,26 @@ static long timed_roundtrip(struct __test_metadata *_metadata, FIXTURE_DATA(pair
 
 TEST_F(pair, air_time_model)
 {
-	long slow, fast;
+	long slow = LONG_MAX, fast = LONG_MAX, t;
 
 	activate(_metadata, self);
 	ASSERT_EQ(0, hce_vpair_set(&self->ctl, self->p.card, NFC_HCE_ATTR_BITRATE, 106));
 	reactivate(_metadata, self);	/* the bit rate applies from RATS on */
-	slow = timed_roundtrip(_metadata, self, 2048);
+	for (int i = 0; i < 3; i++) {	/* the fastest of three: host load only adds */
+		t = timed_roundtrip(_metadata, self, 2048);
+		slow = t < slow ? t : slow;
+	}
 	ASSERT_EQ(0, hce_vpair_set(&self->ctl, self->p.card, NFC_HCE_ATTR_BITRATE, 848));
 	reactivate(_metadata, self);
-	fast = timed_roundtrip(_metadata, self, 2048);
+	for (int i = 0; i < 3; i++) {
+		t = timed_roundtrip(_metadata, self, 2048);
+		fast = t < fast ? t : fast;
+	}
 	TH_LOG("2048+2048 bytes: %ld ms at 106 kbit/s, %ld ms at 848 kbit/s", slow, fast);
-	/* 2 x 2048 bytes x 9 bits at 106 kbit/s is 348 ms of air time */
+	/* 2 x 2048 bytes x 9 bits: 348 ms of air time at 106, 43 ms at 848 kbit/s */
 	EXPECT_LE(348, slow);
 	EXPECT_LE(43, fast);
-	EXPECT_GT(slow, 2 * fast);
+	EXPECT_LE(250, slow - fast);
 	EXPECT_EQ(-EINVAL, hce_vpair_set(&self->ctl, self->p.card, NFC_HCE_ATTR_BITRATE, 300));
 }
 

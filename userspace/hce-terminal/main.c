@@ -49,6 +49,9 @@ static void usage(FILE *f)
 "                       activation; cleared when the card is presented again (tests)\n"
 "  --count N            purchase/load/capp N times, each a new tap (card session);\n"
 "                       stops at the first failure; one line per transaction\n"
+"  --retry N            with --count: a transaction that failed before anything could be\n"
+"                       charged (transport error before DEBIT, or proved not charged) is\n"
+"                       tried again with a new tap, up to N times (default 0)\n"
 "  --timing FILE        append each transaction's duration in microseconds to FILE\n"
 "  --no-date-check      accept cards outside their start/expiry dates\n"
 "  -h, --help           this text\n"
@@ -121,7 +124,7 @@ static int print_record(const struct hce_term_record *r, void *arg)
 
 enum { OPT_PCSC = 256, OPT_EXEC, OPT_PSAM, OPT_RECORDS, OPT_TID, OPT_TIMEOUT, OPT_RECORD,
 	OPT_RECNO, OPT_NODATE, OPT_NFC, OPT_PRESENT, OPT_FAULT, OPT_COUNT, OPT_TIMING,
-	OPT_BITRATE, OPT_FLOSS, OPT_DROP };
+	OPT_BITRATE, OPT_FLOSS, OPT_DROP, OPT_RETRY };
 
 static const char *const commands[] = {
 	"info", "balance", "purchase", "load", "capp", "log", "records", "ndef", "pairs", "link",
@@ -254,6 +257,7 @@ int main(int argc, char **argv)
 		{ "field-loss-once", required_argument, NULL, OPT_FAULT },
 		{ "count", required_argument, NULL, OPT_COUNT },
 		{ "timing", required_argument, NULL, OPT_TIMING },
+		{ "retry", required_argument, NULL, OPT_RETRY },
 		{ "bitrate", required_argument, NULL, OPT_BITRATE },
 		{ "field-loss-after", required_argument, NULL, OPT_FLOSS },
 		{ "drop-every", required_argument, NULL, OPT_DROP },
@@ -268,7 +272,7 @@ int main(int argc, char **argv)
 		*arg = NULL;
 	bool use_pcsc = false, use_nfc = false, no_date = false;
 	int timeout = 0, present = 0, recno = 1, opt, rc;
-	long long count = 1, v, fault = 0;
+	long long count = 1, v, fault = 0, retry = 0;
 	struct hce_term_nfc_link link = { -1, -1, -1 };
 	struct hce_term_transport tp = { 0 };
 	struct hce_term_db *db = NULL;
@@ -305,6 +309,7 @@ int main(int argc, char **argv)
 		case OPT_RECNO: recno = atoi(optarg); break;
 		case OPT_NODATE: no_date = true; break;
 		case OPT_FAULT:
+		case OPT_RETRY:
 		case OPT_COUNT:
 		case OPT_BITRATE:
 		case OPT_FLOSS:
@@ -316,6 +321,8 @@ int main(int argc, char **argv)
 			}
 			if (opt == OPT_FAULT)
 				fault = v;
+			else if (opt == OPT_RETRY)
+				retry = v;
 			else if (opt == OPT_COUNT)
 				count = v;
 			else if (opt == OPT_BITRATE)
@@ -489,7 +496,7 @@ int main(int argc, char **argv)
 		struct hce_term_result res;
 		char receipt[1024];
 		FILE *tf = NULL;
-		long long i, done = 0;
+		long long i, done = 0, retried = 0, tries = 0;
 
 		if (timing) {
 			tf = fopen(timing, "a");
@@ -503,7 +510,7 @@ int main(int argc, char **argv)
 			long long t0;
 
 			/* every transaction after the first is a new tap */
-			if (i && hce_term_reset(&tp)) {
+			if ((i || tries) && hce_term_reset(&tp)) {
 				fprintf(stderr, "hce-terminal: transaction %lld: %s\n", i + 1, tp.err);
 				rc = HCE_TERM_E_TRANSPORT;
 				break;
@@ -529,9 +536,20 @@ int main(int argc, char **argv)
 			if (rc || term.err[0])
 				fprintf(stderr, "hce-terminal: %s: %s\n", hce_term_status_name(rc),
 					term.err);
+			/* nothing can have been charged: the gate asks for the card again */
+			if ((rc == HCE_TERM_E_TRANSPORT || rc == HCE_TERM_E_NOT_CHARGED) &&
+			    tries < retry) {
+				tries++;
+				retried++;
+				i--;
+				rc = 0;
+				continue;
+			}
+			tries = 0;
 		}
 		if (count > 1)
-			printf("%lld of %lld transactions done\n", done, count);
+			printf("%lld of %lld transactions done (%lld taps retried)\n", done, count,
+			       retried);
 		if (tf)
 			fclose(tf);
 	}

@@ -281,6 +281,9 @@ static void cmd_status(struct hced_ctl_client *c)
 	} else {
 		hced_ctl_printf(c, "connected %s", hced.listening ? "yes" : "no");
 	}
+	hced_ctl_printf(c, "apps %s", hced.apps);
+	if (hced_apps_current())
+		hced_ctl_printf(c, "current-app %s", hced_apps_current());
 	hced_ctl_printf(c, "in-session %s", hced.in_session ? "yes" : "no");
 	hced_ctl_printf(c, "sessions %llu", (unsigned long long)hced.sessions);
 	hced_ctl_printf(c, "capdus %llu", (unsigned long long)hced.capdus);

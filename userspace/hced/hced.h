@@ -28,6 +28,7 @@ struct hced_state {
 	struct hce_purse *purse;
 	struct hce_app *app;		/* what the front end drives */
 	const char *frontend;		/* front end name */
+	char apps[96];			/* what is served, for logs and status */
 
 	/* Front end status (written by the front end, read by "status"). */
 	char device[64];		/* "nfc0 (index 0)", "vpcd 127.0.0.1:35963", "stdin" */
@@ -59,6 +60,14 @@ void hced_session_start(const char *what);
  * the number of ready fds (> 0), 0 on timeout, -1 when a stop was requested (or poll failed).
  */
 int hced_poll(struct pollfd *fds, int n, int timeout_ms);
+
+/* ---- applications (apps.c) */
+
+/* Set hced.app: the purse alone, or purse and NDEF tag behind the router. 0 or -errno. */
+int hced_apps_open(struct hce_app *purse_app);
+void hced_apps_close(void);
+/* The router's current application ("none"), NULL without a router. */
+const char *hced_apps_current(void);
 
 /* ---- control socket (ctl.c) */
 

@@ -30,7 +30,8 @@ static void usage(FILE *f)
 		"Usage: hced [--config FILE] [--card DB] [--pin-file F | --pin-fd N]\n"
 		"            [--device-secret PATH] (--stdio | --pcsc [--vpcd HOST:PORT] |\n"
 		"            --nfc [DEVICE]) [--control PATH] [--control-group GROUP]\n"
-		"            [--trace FILE] [--log-level LEVEL]\n"
+		"            [--trace FILE] [--ndef-uri URI | --ndef-text TEXT]\n"
+		"            [--log-level LEVEL]\n"
 		"\n"
 		"Serves the e-purse card in DB (made by hce-personalise) to a reader.\n"
 		"Command-line options override the configuration file (see packaging/hced.conf).\n"
@@ -53,6 +54,9 @@ static void usage(FILE *f)
 		"  --control PATH        control socket for hcectl ('none': no socket)\n"
 		"  --control-group G     group allowed on the control socket besides root\n"
 		"  --trace FILE          start an APDU trace (secrets redacted) in FILE\n"
+		"  --ndef-uri URI        also serve an NFC Forum Type 4 Tag with this URI record\n"
+		"  --ndef-text TEXT      ... with this text record (language en); the purse and the\n"
+		"                        tag then go behind the AID router\n"
 		"  --log-level LEVEL     error, warn, info (default) or debug (APDU headers and\n"
 		"                        status words; never data, keys or PINs); logs go to stderr\n"
 		"  -h, --help            this text\n"
@@ -142,6 +146,8 @@ int main(int argc, char **argv)
 		{ "control", required_argument, NULL, 'k' },
 		{ "control-group", required_argument, NULL, 'g' },
 		{ "trace", required_argument, NULL, 't' },
+		{ "ndef-uri", required_argument, NULL, 'U' },
+		{ "ndef-text", required_argument, NULL, 'T' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -232,6 +238,14 @@ int main(int argc, char **argv)
 				return 1;
 			cli.trace_on = 1;
 			break;
+		case 'U':
+			if (set_str(cli.ndef_uri, sizeof(cli.ndef_uri), optarg, "--ndef-uri"))
+				return 1;
+			break;
+		case 'T':
+			if (set_str(cli.ndef_text, sizeof(cli.ndef_text), optarg, "--ndef-text"))
+				return 1;
+			break;
 		case 'l':
 			if (hced_log_parse_level(optarg, &level)) {
 				fprintf(stderr, "hced: --log-level: error, warn, info or debug\n");
@@ -253,6 +267,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
+	if (cli.ndef_uri[0] && cli.ndef_text[0]) {
+		fprintf(stderr, "hced: give --ndef-uri or --ndef-text, not both\n");
+		return 1;
+	}
 	if (config && hced_conf_load(cf, config, cerr, sizeof(cerr))) {
 		fprintf(stderr, "hced: %s\n", cerr);
 		return 1;
@@ -270,10 +288,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "hced: no front end: --stdio, --pcsc, --nfc or "
 				"[frontend] type\n");
 		usage(stderr);
-		return 1;
-	}
-	if (cf->app_purse == 0) {
-		fprintf(stderr, "hced: [apps] purse = no leaves no application to serve\n");
 		return 1;
 	}
 	fe = cf->frontend == HCED_FE_STDIO ? &hced_fe_stdio :
@@ -328,7 +342,11 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	hced.app = hce_purse_app(hced.purse);
+	ret = hced_apps_open(cf->app_purse == 0 ? NULL : hce_purse_app(hced.purse));
+	if (ret) {
+		rc = 1;
+		goto out;
+	}
 	if (cf->ctl_socket[0] && strcmp(cf->ctl_socket, "none")) {
 		gid = control_gid(cf->ctl_group);
 		if (gid == -2) {
@@ -352,7 +370,7 @@ int main(int argc, char **argv)
 			hced_warn("cannot open the trace file %s: %s", cf->trace_file,
 				  strerror(-ret));
 	}
-	hced_info("serving %s through %s", hced.app->ops->name, fe->name);
+	hced_info("serving %s through %s", hced.apps, fe->name);
 	ret = fe->run(hced.app, &fe_opts);
 	if (ret)
 		rc = 4;
@@ -360,6 +378,7 @@ int main(int argc, char **argv)
 		hced_info("stopping on signal");
 out:
 	hced_trace_stop();
+	hced_apps_close();
 	if (ctl_open)
 		hced_ctl_close();
 	hce_purse_close(hced.purse);

@@ -102,6 +102,21 @@ TEST(conf_empty_file_sets_nothing)
 	EXPECT_STREQ("", cf.card_db);
 }
 
+TEST(conf_ndef_message_and_default)
+{
+	struct hced_conf cf;
+	char err[HCE_CONF_ERR_MAX];
+
+	ASSERT_EQ(0, parse(&cf, "[apps]\nndef-message = D1 01 01 54 00\ndefault = ndef\n", err))
+		TH_LOG("%s", err);
+	EXPECT_EQ(5, cf.ndef_msg_len);
+	EXPECT_EQ(0xD1, cf.ndef_msg[0]);
+	EXPECT_STREQ("ndef", cf.app_default);
+	ASSERT_EQ(0, parse(&cf, "[apps]\nndef-text = Hallo\nndef-lang = de\n", err));
+	EXPECT_STREQ("Hallo", cf.ndef_text);
+	EXPECT_STREQ("de", cf.ndef_lang);
+}
+
 TEST(conf_uid_random)
 {
 	struct hced_conf cf;
@@ -151,6 +166,9 @@ static const struct {
 	{ "[log]\ntrace = on\n", "t.conf:2: [log] trace = on needs trace-file" },
 	{ "[apps]\npurse = maybe\n", "t.conf:2: [apps] purse: must be yes or no" },
 	{ "[card]\ndb =\n", "t.conf:2: [card] db: empty value" },
+	{ "[apps]\nndef-uri = a\nndef-message = D1\n", "t.conf:3: [apps] one of ndef-uri" },
+	{ "[apps]\nndef-uri = a\nndef-lang = en\n", "t.conf:3: [apps] ndef-lang goes with ndef-text" },
+	{ "[apps]\ndefault = wallet\n", "t.conf:2: [apps] default: purse, ndef or none" },
 };
 
 TEST(conf_errors_name_file_line_and_key)

@@ -283,8 +283,25 @@ static int parse_conf(struct hced_conf *cf, struct hce_conf *c)
 	}
 	if (get_str(c, "log", "trace-file", cf->trace_file, sizeof(cf->trace_file)) < 0 ||
 	    get_bool(c, "log", "trace", "on", "off", &cf->trace_on) < 0 ||
-	    get_bool(c, "apps", "purse", "yes", "no", &cf->app_purse) < 0)
+	    get_bool(c, "apps", "purse", "yes", "no", &cf->app_purse) < 0 ||
+	    get_str(c, "apps", "ndef-uri", cf->ndef_uri, sizeof(cf->ndef_uri)) < 0 ||
+	    get_str(c, "apps", "ndef-text", cf->ndef_text, sizeof(cf->ndef_text)) < 0 ||
+	    get_str(c, "apps", "ndef-lang", cf->ndef_lang, sizeof(cf->ndef_lang)) < 0 ||
+	    hce_conf_get_hex(c, "apps", "ndef-message", false, cf->ndef_msg, 1,
+			     sizeof(cf->ndef_msg), &cf->ndef_msg_len) < 0 ||
+	    get_str(c, "apps", "default", cf->app_default, sizeof(cf->app_default)) < 0)
 		return -1;
+	if (!!cf->ndef_uri[0] + !!cf->ndef_text[0] + !!cf->ndef_msg_len > 1)
+		return hce_conf_fail(c, line_of(c, "apps", cf->ndef_uri[0] && cf->ndef_text[0] ?
+						"ndef-text" : "ndef-message"),
+				     "[apps] one of ndef-uri, ndef-text, ndef-message");
+	if (cf->ndef_lang[0] && !cf->ndef_text[0])
+		return hce_conf_fail(c, line_of(c, "apps", "ndef-lang"),
+				     "[apps] ndef-lang goes with ndef-text");
+	if (cf->app_default[0] && strcmp(cf->app_default, "purse") &&
+	    strcmp(cf->app_default, "ndef") && strcmp(cf->app_default, "none"))
+		return hce_conf_fail(c, line_of(c, "apps", "default"),
+				     "[apps] default: purse, ndef or none");
 	if (cf->trace_on == 1 && !cf->trace_file[0])
 		return hce_conf_fail(c, line_of(c, "log", "trace"),
 				     "[log] trace = on needs trace-file");
@@ -343,6 +360,15 @@ void hced_conf_merge(struct hced_conf *dst, const struct hced_conf *over)
 	MERGE_STR(ctl_socket);
 	MERGE_STR(ctl_group);
 	MERGE_STR(trace_file);
+	MERGE_STR(app_default);
+	if (over->ndef_uri[0] || over->ndef_text[0] || over->ndef_msg_len) {
+		/* One NDEF message: the overriding one replaces the file's. */
+		strcpy(dst->ndef_uri, over->ndef_uri);
+		strcpy(dst->ndef_text, over->ndef_text);
+		strcpy(dst->ndef_lang, over->ndef_lang);
+		memcpy(dst->ndef_msg, over->ndef_msg, over->ndef_msg_len);
+		dst->ndef_msg_len = over->ndef_msg_len;
+	}
 	if (over->frontend != HCED_FE_UNSET)
 		dst->frontend = over->frontend;
 	if (over->log_level >= 0)

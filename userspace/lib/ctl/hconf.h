@@ -14,7 +14,8 @@
  *   [pcsc]      vpcd (HOST:PORT, [IPv6]:PORT)
  *   [control]   socket (path, or "none"), group (group name allowed besides root)
  *   [log]       level (error | warn | info | debug), trace-file (path), trace (on | off)
- *   [apps]      purse (yes | no)
+ *   [apps]      purse (yes | no), ndef-uri (URI) | ndef-text (text, with ndef-lang) |
+ *               ndef-message (hex NDEF message), default (purse | ndef | none)
  *
  * Every field has a has_/flag telling whether the file set it, so command-line options can
  * override the file field by field (hced_conf_merge).
@@ -24,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "nfcnl/nfcnl.h"
 #include "profile/conf.h"
@@ -32,6 +34,7 @@
 #define HCED_NAME_MAX 64
 #define HCED_CTL_DEFAULT_SOCKET "/run/hced/ctl"
 #define HCED_VPCD_DEFAULT_ADDR "127.0.0.1:35963"
+#define HCED_NDEF_MSG_MAX 480			/* hex on one config line */
 
 enum hced_fe_kind {
 	HCED_FE_UNSET = 0,
@@ -54,6 +57,13 @@ struct hced_conf {
 	char trace_file[HCED_PATH_MAX];
 	int trace_on;				/* -1 unset, 0 off, 1 on */
 	int app_purse;				/* -1 unset, 0 no, 1 yes */
+	/* The NDEF Type 4 Tag: at most one of uri / text / message. */
+	char ndef_uri[HCED_PATH_MAX];
+	char ndef_text[HCED_PATH_MAX];
+	char ndef_lang[16];			/* "" = "en" */
+	uint8_t ndef_msg[HCED_NDEF_MSG_MAX];
+	size_t ndef_msg_len;			/* 0 = not set */
+	char app_default[16];			/* "" = purse when served, else none */
 };
 
 /* An empty configuration: every field unset. */

@@ -11,6 +11,8 @@ export KVER KDIR
 
 LINUX_SRC := build/linux-source
 CHECKPATCH := $(LINUX_SRC)/scripts/checkpatch.pl
+# Kernel sources we write (not the generated *.mod.c).
+KERNEL_SOURCES = $(filter-out %.mod.c,$(wildcard drivers/nfc/hce/*.[ch])) include/uapi/linux/nfc_hce.h
 
 .PHONY: all deps modules userspace selftests check check-host check-vm bench demo \
 	checkpatch clean
@@ -21,7 +23,7 @@ deps:
 	@scripts/install-deps
 
 modules:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 KCFLAGS=-Werror modules
 
 userspace:
 	$(MAKE) -C userspace
@@ -52,7 +54,7 @@ demo: deps
 	tools/demo/run
 
 checkpatch: deps
-	$(CHECKPATCH) --no-tree --strict --terse -f drivers/nfc/hce/*.[ch] include/uapi/linux/nfc_hce.h
+	$(CHECKPATCH) --no-tree --strict --terse -f $(KERNEL_SOURCES)
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

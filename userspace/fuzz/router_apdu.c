@@ -239,6 +239,82 @@ static bool sw_selects(uint16_t sw)
 	return sw == HCE_SW_OK || (sw >> 8) == 0x62 || (sw >> 8) == 0x63;
 }
 
+/* SELECT by name: at most one app; routing by registration (see the header). */
+static void check_name(const struct hce_capdu *pc, const uint8_t *out, size_t n, uint16_t sw,
+		       int cur, int now, int got, int first)
+{
+	bool ddf = pc->nc == 14 && (!memcmp(pc->data, "2PAY.SYS.DDF01", 14) ||
+				    !memcmp(pc->data, "1PAY.SYS.DDF01", 14));
+	bool first_occ = pc->p2 == 0x00;
+
+	FUZZ_CHECK(got <= 1);
+	if (got && sw_selects(sw))
+		FUZZ_CHECK(now == first);
+	if (!got)
+		FUZZ_CHECK(now == cur || (ddf && sw == HCE_SW_OK && now < 0));
+	if (ddf && first_occ) {
+		FUZZ_CHECK(!got && now < 0);
+		if (pc->data[0] == '2')
+			FUZZ_CHECK(n == ppse_len && !memcmp(out, ppse_fci, n));
+		else
+			FUZZ_CHECK(n == pse_len && !memcmp(out, pse_fci, n));
+	}
+	/* a registered exact AID, first occurrence: its owner */
+	if (first_occ && pc->nc == 8 && !memcmp(pc->data, pa_aids[0], 8))
+		FUZZ_CHECK(got == 1 && first == 0 && now == 0);
+	if (first_occ && pc->nc == 8 && !memcmp(pc->data, pb_aids[0], 8))
+		FUZZ_CHECK(got == 1 && first == 1 && now == 1);
+	if (first_occ && pc->nc == 7 && !memcmp(pc->data, hce_ndef_aid, 7))
+		FUZZ_CHECK(got == 1 && first == 2 && now == 2 && sw == HCE_SW_OK);
+	/* no AID is shorter than 5 or longer than 16 bytes */
+	if (pc->nc < 5 || pc->nc > 16)
+		FUZZ_CHECK(!got && now == cur && sw != HCE_SW_OK);
+	if (!got && !ddf)
+		FUZZ_CHECK(sw == HCE_SW_FILE_NOT_FOUND || sw == HCE_SW_WRONG_P1P2 ||
+			   sw == HCE_SW_WRONG_LENGTH);
+}
+
+/* Who received one C-APDU, and what the selection became, against router.h's rules. */
+static void check_step(const uint8_t *c, size_t cl, const uint8_t *out, size_t n, int cur,
+		       int now, const unsigned long before[N_APPS])
+{
+	uint16_t sw = (uint16_t)(out[n - 2] << 8 | out[n - 1]);
+	struct hce_capdu pc;
+	int i, got = 0, first = -1;
+	bool sel;
+
+	for (i = 0; i < N_APPS; i++) {
+		FUZZ_CHECK(px[i].hits - before[i] <= 1);
+		if (px[i].hits != before[i]) {
+			got++;
+			if (first < 0 || i == cur)
+				first = i;
+		}
+	}
+	/* the app left when the selection moves has been told */
+	if (cur >= 0 && now != cur)
+		FUZZ_CHECK(!px[cur].seen);
+	sel = hce_capdu_parse(c, cl, &pc) == 0 && pc.cla == 0x00 && pc.ins == 0xA4;
+	if (!sel) {
+		/* anything else: exactly the current app, selection unchanged */
+		FUZZ_CHECK(now == cur);
+		FUZZ_CHECK(got == (cur >= 0));
+		if (cur >= 0)
+			FUZZ_CHECK(px[cur].hits == before[cur] + 1);
+	} else if (pc.p1 == 0x04) {
+		check_name(&pc, out, n, sw, cur, now, got, first);
+	} else {
+		/* by file id: the current app, then maybe the FID owner */
+		FUZZ_CHECK(got <= 2);
+		if (cur >= 0)
+			FUZZ_CHECK(px[cur].hits == before[cur] + 1);
+		if (got == 2)
+			FUZZ_CHECK(pc.p1 == 0x00 && pc.nc == 2);
+		if (now != cur)
+			FUZZ_CHECK(now >= 0 && px[now].hits == before[now] + 1 && sw_selects(sw));
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct prog g = { data, size };
@@ -246,9 +322,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hce_app *ra;
 	uint8_t c[300], out[CAP];
 	unsigned long before[N_APPS];
-	int def, cur, now, i, ops, got, first;
+	int def, cur, now, i, ops;
 	size_t n, cl, k;
-	uint16_t sw;
 	uint8_t op, ndef_sel = 0;
 
 	def = (int)(next8(&g) % 3) - 1;	/* -1 none, 0 pa, 1 pb */
@@ -343,76 +418,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			before[i] = px[i].hits;
 		n = hce_app_process(ra, c, cl, out, CAP);
 		FUZZ_CHECK(n >= 2 && n <= CAP);
-		sw = (uint16_t)(out[n - 2] << 8 | out[n - 1]);
 		now = proxy_index(hce_router_current(r));
-		got = 0;
-		first = -1;
-		for (i = 0; i < N_APPS; i++) {
-			FUZZ_CHECK(px[i].hits - before[i] <= 1);
-			if (px[i].hits != before[i]) {
-				got++;
-				if (first < 0 || i == cur)
-					first = i;
-			}
-		}
-		/* the app left when the selection moves has been told */
-		if (cur >= 0 && now != cur)
-			FUZZ_CHECK(!px[cur].seen);
-
-		{
-			struct hce_capdu pc;
-			bool wf = hce_capdu_parse(c, cl, &pc) == 0;
-			bool sel = wf && pc.cla == 0x00 && pc.ins == 0xA4;
-
-			if (!sel) {
-				FUZZ_CHECK(now == cur);
-				FUZZ_CHECK(got == (cur >= 0));
-				if (cur >= 0)
-					FUZZ_CHECK(px[cur].hits == before[cur] + 1);
-			} else if (pc.p1 == 0x04) {
-				bool ddf = pc.nc == 14 && (!memcmp(pc.data, "2PAY.SYS.DDF01", 14) ||
-							   !memcmp(pc.data, "1PAY.SYS.DDF01", 14));
-
-				FUZZ_CHECK(got <= 1);
-				if (got && sw_selects(sw))
-					FUZZ_CHECK(now == first);
-				if (!got)
-					FUZZ_CHECK(now == cur || (ddf && sw == HCE_SW_OK && now < 0));
-				if (ddf && pc.p2 == 0x00) {
-					FUZZ_CHECK(!got && now < 0);
-					if (pc.data[0] == '2')
-						FUZZ_CHECK(n == ppse_len && !memcmp(out, ppse_fci, n));
-					else
-						FUZZ_CHECK(n == pse_len && !memcmp(out, pse_fci, n));
-				}
-				/* registered exact AID, first occurrence: its owner */
-				if (pc.p2 == 0x00 && pc.nc == 8 && !memcmp(pc.data, pa_aids[0], 8))
-					FUZZ_CHECK(got == 1 && first == 0 && now == 0);
-				if (pc.p2 == 0x00 && pc.nc == 8 && !memcmp(pc.data, pb_aids[0], 8))
-					FUZZ_CHECK(got == 1 && first == 1 && now == 1);
-				if (pc.p2 == 0x00 && pc.nc == 7 &&
-				    !memcmp(pc.data, hce_ndef_aid, 7)) {
-					FUZZ_CHECK(got == 1 && first == 2 && now == 2 && sw == 0x9000);
-					ndef_sel = 1;
-				}
-				/* no registered AID starts with / extends a name of < 5 bytes */
-				if (pc.nc < 5 || pc.nc > 16)
-					FUZZ_CHECK(!got && now == cur && sw != HCE_SW_OK);
-				if (!got && !ddf)
-					FUZZ_CHECK(sw == HCE_SW_FILE_NOT_FOUND ||
-						   sw == HCE_SW_WRONG_P1P2 ||
-						   sw == HCE_SW_WRONG_LENGTH);
-			} else {
-				FUZZ_CHECK(got <= 2);
-				if (cur >= 0)
-					FUZZ_CHECK(px[cur].hits == before[cur] + 1);
-				if (got == 2)
-					FUZZ_CHECK(pc.p1 == 0x00 && pc.nc == 2);
-				if (now != cur)
-					FUZZ_CHECK(now >= 0 && px[now].hits == before[now] + 1 &&
-						   sw_selects(sw));
-			}
-		}
+		check_step(c, cl, out, n, cur, now, before);
+		if (now == 2 && n == 2 && out[0] == 0x90 && cl >= 12 && c[2] == 0x04 &&
+		    c[3] == 0x00 && c[4] == 7 && !memcmp(c + 5, hce_ndef_aid, 7))
+			ndef_sel = 1;
 		if (now != 2)
 			ndef_sel = 0;
 		/* the NDEF app, once selected by AID, still serves its CC */

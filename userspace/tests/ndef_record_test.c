@@ -164,7 +164,7 @@ TEST(validate_rejects_each_rule)
 		{ "D7000000", "reserved TNF" },
 		{ "D0010154AA", "empty TNF" },
 		{ "D0000100", "empty TNF" },
-		{ "D5010154AA", "with a type" },			/* TNF 5 + type */
+		{ "D5010154AA", "TNF 5/6 with a type" },			/* TNF 5 + type */
 		{ "D1000100", "without a type" },			/* TNF 1, no type */
 		{ "D4000100", "without a type" },			/* TNF 4, no type */
 		{ "D6000100", "outside a chunked" },			/* TNF 6 alone */

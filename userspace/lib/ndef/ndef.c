@@ -58,70 +58,57 @@ int hce_ndef_next(struct hce_rd *r, struct hce_ndef_record *rec)
 	return 1;
 }
 
+/* The first NDEF 1.0 rule record rec (number i) breaks, NULL when none. */
+static const char *record_rule(const struct hce_ndef_record *rec, size_t i, bool in_chunk)
+{
+	uint8_t tnf = rec->tnf;
+
+	if (!!(rec->flags & HCE_NDEF_MB) != (i == 0))
+		return i ? "MB set on a later record" : "MB not set on the first record";
+	if (tnf == HCE_TNF_RESERVED)
+		return "reserved TNF 7";
+	if (tnf == HCE_TNF_EMPTY && (rec->type_len || rec->id_len || rec->payload_len))
+		return "empty TNF with lengths";
+	if ((tnf == HCE_TNF_UNKNOWN || tnf == HCE_TNF_UNCHANGED) && rec->type_len)
+		return "TNF 5/6 with a type";
+	if (tnf >= HCE_TNF_WELL_KNOWN && tnf <= HCE_TNF_EXTERNAL && !rec->type_len)
+		return "TNF 1..4 without a type";
+	/* middle and terminating chunks: TNF 6, no ID */
+	if (in_chunk && (tnf != HCE_TNF_UNCHANGED || (rec->flags & HCE_NDEF_IL)))
+		return "chunk not TNF 6 or with an ID";
+	if (!in_chunk && tnf == HCE_TNF_UNCHANGED)
+		return "TNF 6 outside a chunked record";
+	if ((rec->flags & HCE_NDEF_CF) && (rec->flags & HCE_NDEF_ME))
+		return "ME on a chunk with CF";
+	return NULL;
+}
+
 int hce_ndef_validate(const uint8_t *msg, size_t len, char *err, size_t errlen)
 {
 	struct hce_rd r = hce_rd_init(msg, len);
 	struct hce_ndef_record rec;
 	bool in_chunk = false, ended = false;
-	size_t i = 0, off = 0;
+	const char *why;
+	size_t i, off;
 	int records = 0, rc;
 
 	if (!msg || !len) {
 		set_err(err, errlen, "empty message");
 		return -EBADMSG;
 	}
-	for (;; i++) {
+	for (i = 0;; i++) {
 		off = len - hce_rd_left(&r);
 		rc = hce_ndef_next(&r, &rec);
 		if (rc == 0)
 			break;
-		if (rc < 0) {
-			set_err(err, errlen, "record %zu at byte %zu: truncated", i, off);
-			return -EBADMSG;
-		}
-		if (ended) {
-			set_err(err, errlen, "record %zu at byte %zu: after the ME record", i, off);
-			return -EBADMSG;
-		}
-		if (!!(rec.flags & HCE_NDEF_MB) != (i == 0)) {
-			set_err(err, errlen, "record %zu at byte %zu: MB %s", i, off,
-				i ? "set on a later record" : "not set on the first record");
-			return -EBADMSG;
-		}
-		if (rec.tnf == HCE_TNF_RESERVED) {
-			set_err(err, errlen, "record %zu at byte %zu: reserved TNF 7", i, off);
-			return -EBADMSG;
-		}
-		if (rec.tnf == HCE_TNF_EMPTY &&
-		    (rec.type_len || rec.id_len || rec.payload_len)) {
-			set_err(err, errlen, "record %zu at byte %zu: empty TNF with lengths", i, off);
-			return -EBADMSG;
-		}
-		if ((rec.tnf == HCE_TNF_UNKNOWN || rec.tnf == HCE_TNF_UNCHANGED) && rec.type_len) {
-			set_err(err, errlen, "record %zu at byte %zu: TNF %u with a type", i, off,
-				rec.tnf);
-			return -EBADMSG;
-		}
-		if (rec.tnf >= HCE_TNF_WELL_KNOWN && rec.tnf <= HCE_TNF_EXTERNAL && !rec.type_len) {
-			set_err(err, errlen, "record %zu at byte %zu: TNF %u without a type", i, off,
-				rec.tnf);
-			return -EBADMSG;
-		}
-		if (in_chunk) {
-			/* middle or terminating chunk */
-			if (rec.tnf != HCE_TNF_UNCHANGED || (rec.flags & HCE_NDEF_IL)) {
-				set_err(err, errlen,
-					"record %zu at byte %zu: chunk not TNF 6 or with an ID", i,
-					off);
-				return -EBADMSG;
-			}
-		} else if (rec.tnf == HCE_TNF_UNCHANGED) {
-			set_err(err, errlen, "record %zu at byte %zu: TNF 6 outside a chunked record",
-				i, off);
-			return -EBADMSG;
-		}
-		if ((rec.flags & HCE_NDEF_CF) && (rec.flags & HCE_NDEF_ME)) {
-			set_err(err, errlen, "record %zu at byte %zu: ME on a chunk with CF", i, off);
+		if (rc < 0)
+			why = "truncated";
+		else if (ended)
+			why = "after the ME record";
+		else
+			why = record_rule(&rec, i, in_chunk);
+		if (why) {
+			set_err(err, errlen, "record %zu at byte %zu: %s", i, off, why);
 			return -EBADMSG;
 		}
 		if (!in_chunk)

@@ -552,6 +552,14 @@ static const char *cat_name(enum hce_aid_category c)
 	return c == HCE_AID_PAYMENT ? "payment" : "other";
 }
 
+static void conflict_err(char *err, size_t errlen, const char *s1, const struct r_entry *e,
+			 const struct hce_app *app, const char *s2, const struct r_entry *o,
+			 const struct hce_app *holder)
+{
+	set_err(err, errlen, "AID %s (%s) of '%s' conflicts with %s (%s) held by '%s'", s1,
+		cat_name(e->cat), app_name(app), s2, cat_name(o->cat), app_name(holder));
+}
+
 static int check_group(const struct hce_aid_group *g, size_t gi, char *err, size_t errlen)
 {
 	size_t ll, i;
@@ -650,8 +658,8 @@ int hce_router_add(struct hce_router *r, struct hce_app *app,
 			}
 			aid_str(&e->aid, s1, sizeof(s1));
 			if (aid_reserved(&e->aid)) {
-				set_err(err, errlen, "AID %s of '%s' covers a name the router answers (PSE/PPSE)",
-					s1, app_name(app));
+				set_err(err, errlen, "AID %s of '%s' covers PSE/PPSE names", s1,
+					app_name(app));
 				return -EEXIST;
 			}
 			for (j = 0; j < r->n_e + k; j++) {
@@ -662,9 +670,8 @@ int hce_router_add(struct hce_router *r, struct hce_app *app,
 					     : !aids_overlap(&o->aid, &e->aid))
 					continue;
 				aid_str(&o->aid, s2, sizeof(s2));
-				set_err(err, errlen, "AID %s (%s) of '%s' conflicts with %s (%s) held by '%s'",
-					s1, cat_name(e->cat), app_name(app), s2, cat_name(o->cat),
-					app_name(r->apps[o->app].app ? r->apps[o->app].app : app));
+				conflict_err(err, errlen, s1, e, app, s2, o,
+					     r->apps[o->app].app ? r->apps[o->app].app : app);
 				return -EEXIST;
 			}
 		}

@@ -5,9 +5,17 @@
  * (NFC_CMD_GET_TARGET), connect an AF_NFC SOCK_SEQPACKET NFC_SOCKPROTO_RAW socket and exchange
  * APDUs. Two uses:
  *
- *   nfc_reader_test --apdu [--reader IDX] [--timeout MS] HEX [HEX...]
+ *   nfc_reader_test --apdu [--reader IDX] [--timeout MS] [--repeat N] [--down-card IDX [--up]]
+ *                          HEX...
  *       one activation; prints each R-APDU in hex (upper case), one per line; exit 0, or 2 no
- *       target/connect failed, 3 an exchange failed (errno printed), 1 usage.
+ *       target/connect failed, 3 an exchange failed (errno printed), 1 usage. --repeat N: the
+ *       last C-APDU N more times in the same session, each answer equal to the first, and
+ *       "repeat N in T us: U us per exchange". --down-card:
+ *       after the exchanges, with the session still open, NFC_CMD_DEV_DOWN on that card
+ *       device (and --up: DEV_UP again), then one more GET BALANCE must fail (the session
+ *       ended on the card side). A third party cannot power down a listening device: the NFC
+ *       core lets only the port that started polling stop it, and DEV_DOWN refuses while
+ *       polling; during a session the device is not polling.
  *       Used by tests/vm.d/30-hced-kernel.
  *   nfc_reader_test --devices
  *       the nfc_hce GET_DEVICE dump, one line per card device:
@@ -28,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/genetlink.h>
@@ -149,13 +158,23 @@ static int tool(int argc, char **argv)
 	static uint8_t c[RDR_BUF], out[RDR_BUF];
 	static char hex[2 * RDR_BUF + 1];
 	struct rdr r = { 0 };
-	long want = -1, timeout = 5000;
+	long want = -1, timeout = 5000, down = -1, repeat = 0;
+	bool up = false;
 	int i = 2, rc;
 
 	for (; i < argc && !strncmp(argv[i], "--", 2); i += 2) {
+		if (!strcmp(argv[i], "--up")) {
+			up = true;
+			i--;
+			continue;
+		}
 		if (i + 1 >= argc)
 			return 1;
-		if (!strcmp(argv[i], "--reader"))
+		if (!strcmp(argv[i], "--repeat"))
+			repeat = strtol(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--down-card"))
+			down = strtol(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--reader"))
 			want = strtol(argv[i + 1], NULL, 10);
 		else if (!strcmp(argv[i], "--timeout"))
 			timeout = strtol(argv[i + 1], NULL, 10);
@@ -190,6 +209,53 @@ static int tool(int argc, char **argv)
 			return 3;
 		printf("%s\n", hex);
 		fflush(stdout);
+		if (i == argc - 1 && repeat > 0) {
+			/* --repeat N: the last C-APDU N more times, timed; answers must not change. */
+			static uint8_t first[RDR_BUF];
+			size_t flen = (size_t)rc;
+			struct timespec t0, t1;
+			long k;
+
+			memcpy(first, out, flen);
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			for (k = 0; k < repeat; k++) {
+				rc = rdr_xfer(&r, c, (size_t)n, out, sizeof(out));
+				if (rc != (int)flen || memcmp(out, first, flen)) {
+					fprintf(stderr, "reader: repeat %ld: %s\n", k,
+						rc < 0 ? strerror(-rc) : "different answer");
+					rdr_close(&r);
+					return 3;
+				}
+			}
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			printf("repeat %ld in %ld us: %ld us per exchange\n", repeat,
+			       (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000,
+			       ((t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000) /
+			       repeat);
+		}
+	}
+	if (down >= 0) {
+		static const uint8_t gb[] = { 0x80, 0x5C, 0x00, 0x02, 0x04 };
+
+		rc = hce_nfcnl_dev_down(r.nl, (uint32_t)down);
+		if (rc) {
+			fprintf(stderr, "reader: DEV_DOWN of card device %ld: %s\n", down,
+				strerror(-rc));
+			rdr_close(&r);
+			return 3;
+		}
+		if (up && (rc = hce_nfcnl_dev_up(r.nl, (uint32_t)down)) && rc != -EALREADY) {
+			fprintf(stderr, "reader: DEV_UP: %s\n", strerror(-rc));
+			rdr_close(&r);
+			return 3;
+		}
+		rc = rdr_xfer(&r, gb, sizeof(gb), out, sizeof(out));
+		if (rc >= 0) {
+			fprintf(stderr, "reader: the card still answered after DEV_DOWN\n");
+			rdr_close(&r);
+			return 3;
+		}
+		printf("after DEV_DOWN: %s\n", strerror(-rc));
 	}
 	rdr_close(&r);
 	return 0;

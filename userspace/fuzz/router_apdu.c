@@ -11,8 +11,9 @@
  * command for the selected app, a directory read, or the end of the session. Checked after
  * every op, against router.h's contract:
  *   - every R-APDU is 2..cap bytes;
- *   - a command other than SELECT reaches exactly the current application (none when no
- *     application is current), and does not change the selection;
+ *   - a command other than SELECT reaches exactly the current application; with none (a
+ *     directory selected), the default application, except READ RECORD and malformed
+ *     APDUs, which the router answers; it never changes the selection;
  *   - a SELECT by name reaches at most one application; 9000/62xx/63xx from it makes it
  *     current; a name matching no registered AID (fully or truncated) and no directory
  *     answers 6A82/6A86/6700 from the router and keeps the selection; a registered exact AID
@@ -113,6 +114,7 @@ static const uint8_t pb_aids[2][16] = { { 0xA0, 0x00, 0x00, 0x06, 0x32, 0x01, 0x
 static const uint8_t pb_lens[2] = { 8, 6 };
 
 static struct proxy px[N_APPS];
+static int def_app;	/* index of the default app, -1 when none */
 static struct hce_app *ndef;
 static uint8_t ppse_fci[CAP], pse_fci[CAP];
 static size_t ppse_len, pse_len;
@@ -280,8 +282,8 @@ static void check_step(const uint8_t *c, size_t cl, const uint8_t *out, size_t n
 {
 	uint16_t sw = (uint16_t)(out[n - 2] << 8 | out[n - 1]);
 	struct hce_capdu pc;
-	int i, got = 0, first = -1;
-	bool sel;
+	int i, got = 0, first = -1, want;
+	bool sel, wf;
 
 	for (i = 0; i < N_APPS; i++) {
 		FUZZ_CHECK(px[i].hits - before[i] <= 1);
@@ -294,13 +296,19 @@ static void check_step(const uint8_t *c, size_t cl, const uint8_t *out, size_t n
 	/* the app left when the selection moves has been told */
 	if (cur >= 0 && now != cur)
 		FUZZ_CHECK(!px[cur].seen);
-	sel = hce_capdu_parse(c, cl, &pc) == 0 && pc.cla == 0x00 && pc.ins == 0xA4;
+	wf = hce_capdu_parse(c, cl, &pc) == 0;
+	sel = wf && pc.cla == 0x00 && pc.ins == 0xA4;
 	if (!sel) {
-		/* anything else: exactly the current app, selection unchanged */
+		/* anything else: exactly the current app; with a directory selected, the
+		 * default app (READ RECORD and malformed APDUs: the router); no selection change
+		 */
+		want = cur;
+		if (cur < 0 && wf && !(pc.cla == 0x00 && pc.ins == 0xB2))
+			want = def_app;
 		FUZZ_CHECK(now == cur);
-		FUZZ_CHECK(got == (cur >= 0));
-		if (cur >= 0)
-			FUZZ_CHECK(px[cur].hits == before[cur] + 1);
+		FUZZ_CHECK(got == (want >= 0));
+		if (want >= 0)
+			FUZZ_CHECK(px[want].hits == before[want] + 1);
 	} else if (pc.p1 == 0x04) {
 		check_name(&pc, out, n, sw, cur, now, got, first);
 	} else {
@@ -329,6 +337,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	def = (int)(next8(&g) % 3) - 1;	/* -1 none, 0 pa, 1 pb */
 	if (def == 1)
 		def = 2;			/* ndef */
+	def_app = def;
 	r = setup(def);
 	ra = hce_router_app(r);
 	FUZZ_CHECK(proxy_index(hce_router_current(r)) == def);

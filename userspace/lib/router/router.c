@@ -249,9 +249,14 @@ static size_t select_ddf(struct hce_router *r, const struct hce_capdu *c, bool p
 	return n ? n : sw_only(out, cap, HCE_SW_UNKNOWN);
 }
 
-/* PSE directory records of SFI 1: record n = 70 { entry n } (same rules as the purse's). */
-static size_t dir_cmd(struct hce_router *r, const struct hce_capdu *c, uint8_t *out,
-		      size_t cap)
+/*
+ * A command with a directory (or nothing) selected. READ RECORD is the router's: PSE directory
+ * records of SFI 1, record n = 70 { entry n } (the purse's rules). Anything else goes to the
+ * default application, which was told the selection left it (so it is at its root, like a
+ * card after reset); without one the router answers.
+ */
+static size_t dir_cmd(struct hce_router *r, const struct hce_capdu *c, const uint8_t *capdu,
+		      size_t len, uint8_t *out, size_t cap)
 {
 	unsigned int idx[HCE_ROUTER_MAX_AIDS];
 	uint8_t buf[HCE_ROUTER_FCI_MAX];
@@ -259,8 +264,6 @@ static size_t dir_cmd(struct hce_router *r, const struct hce_capdu *c, uint8_t *
 	size_t n, m;
 	uint8_t sfi = c->p2 >> 3, mode = c->p2 & 0x07;
 
-	if (c->cla != 0x00 && c->cla != 0x80)
-		return sw_only(out, cap, HCE_SW_CLA_NOT_SUPPORTED);
 	if (c->cla == 0x00 && c->ins == 0xB2) {
 		if (c->nc)
 			return sw_only(out, cap, HCE_SW_WRONG_LENGTH);
@@ -282,6 +285,10 @@ static size_t dir_cmd(struct hce_router *r, const struct hce_capdu *c, uint8_t *
 		n = hce_rapdu_build(out, cap, buf, w.len, HCE_SW_OK);
 		return n ? n : sw_only(out, cap, HCE_SW_UNKNOWN);
 	}
+	if (r->def >= 0)
+		return fwd(r, (unsigned int)r->def, capdu, len, out, cap);
+	if (c->cla != 0x00 && c->cla != 0x80)
+		return sw_only(out, cap, HCE_SW_CLA_NOT_SUPPORTED);
 	if (c->cla == 0x00 && c->ins == 0xB0) {
 		if (c->nc)
 			return sw_only(out, cap, HCE_SW_WRONG_LENGTH);
@@ -460,7 +467,7 @@ static size_t router_process(struct hce_app *app, const uint8_t *capdu, size_t l
 	}
 	if (r->sel == SEL_APP)
 		return fwd(r, r->cur, capdu, len, out, cap);
-	return dir_cmd(r, &c, out, cap);
+	return dir_cmd(r, &c, capdu, len, out, cap);
 }
 
 static void initial_state(struct hce_router *r)

@@ -24,8 +24,9 @@
  *   - SELECT by file id (00 A4, P1 != 04): goes to the current application; when there is
  *     none, or it answers 6A82 to a P1=00 SELECT of a 2-byte FID that another app declared
  *     (hce_router_add_fids), the declaring app gets it (FID-first readers reach the purse).
- *   - Any other APDU goes to the current application; with none (or a directory selected),
- *     the router answers the PSE directory's READ RECORD itself and 6985 to the rest.
+ *   - Any other APDU goes to the current application. With a directory (or nothing)
+ *     selected, the router answers READ RECORD of the PSE directory and malformed APDUs,
+ *     and passes the rest to the default application (6985 and the like without one).
  *   - Switching applications tells the one left (session_end, like Android's
  *     onDeactivated(DESELECTED)); session_end resets the selection to the default
  *     application (implicitly selected at the start of a session) and tells every

@@ -376,6 +376,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hce-terminal: choose one of --nfc, --pcsc and --stdio-exec\n");
 		return HCE_TERM_E_USAGE;
 	}
+	if (fault && !use_nfc) {
+		fprintf(stderr, "hce-terminal: --field-loss-once needs --nfc\n");
+		return HCE_TERM_E_USAGE;
+	}
 	if (!strcmp(cmd, "ndef")) {
 		struct hce_term_nfc_opts no = { .reader = reader, .present_ms = present,
 						.timeout_ms = timeout };
@@ -557,6 +561,10 @@ int main(int argc, char **argv)
 fail:
 	fprintf(stderr, "hce-terminal: %s: %s\n", hce_term_status_name(rc), term.err);
 out_tp:
+	if (fault && use_nfc)
+		fprintf(stderr, "hce-terminal: field-loss fault at frame %lld %s\n", fault,
+			hce_term_nfc_fault_fired(&tp) ? "hit the transaction" :
+			"did not hit the transaction");
 	hce_term_close(&tp);
 out:
 	hce_psam_wipe(&psam);

@@ -54,6 +54,7 @@ struct nfc_priv {
 	int timeout_ms;
 	uint32_t fault_frame;	/* field_loss_once still armed on the pair */
 	uint32_t fault_card;
+	bool fault_fired;	/* an exchange or activation failed while the fault was armed */
 	uint8_t rbuf[NFC_HCE_APDU_MAX + 1];
 };
 
@@ -534,6 +535,36 @@ static int start_poll(struct nfcnl *n, uint32_t reader)
 	return tn_exec(n, msg, NFC_ATTR_MAX, NULL, NULL);
 }
 
+static int rf_mode_cb(struct nlattr **tb, void *arg)
+{
+	int *mode = arg;
+
+	if (tb[NFC_ATTR_RF_MODE])
+		*mode = nla_get_u8(tb[NFC_ATTR_RF_MODE]);
+	return 0;
+}
+
+/*
+ * Whether another initiator holds the reader's target right now (RF mode initiator). The NFC
+ * core lets a new START_POLL proceed while a target is active, which would take the card from
+ * the process exchanging with it: a polite gate waits instead.
+ */
+static bool reader_in_use(struct nfcnl *n, uint32_t reader)
+{
+	struct nl_msg *msg = tn_new(n->nfc_fam, NFC_CMD_GET_DEVICE, 0);
+	int mode = NFC_RF_NONE;
+
+	if (!msg)
+		return false;
+	if (nla_put_u32(msg, NFC_ATTR_DEVICE_INDEX, reader)) {
+		nlmsg_free(msg);
+		return false;
+	}
+	if (tn_exec(n, msg, NFC_ATTR_MAX, rf_mode_cb, &mode))
+		return false;
+	return mode == NFC_RF_INITIATOR;
+}
+
 static int raw_connect(uint32_t reader, uint32_t target)
 {
 	struct term_sockaddr_nfc sa = {
@@ -587,7 +618,7 @@ static int card_connect(struct hce_term_transport *t)
 		ev_drain(&p->nl);
 		p->nl.found = 0;
 		p->nl.removed = 0;
-		rc = start_poll(&p->nl, p->reader);
+		rc = reader_in_use(&p->nl, p->reader) ? -EBUSY : start_poll(&p->nl, p->reader);
 		if (rc == -EBUSY) {
 			why = "reader busy";
 			sleep_ms(NFC_BUSY_RETRY_MS);
@@ -630,6 +661,8 @@ static int card_connect(struct hce_term_transport *t)
 			return 0;
 		}
 		why = "connect failed";
+		if (p->fault_frame)
+			p->fault_fired = true;
 		fault_clear(p);	/* the activation itself was the faulty one */
 		snprintf(t->err, sizeof(t->err), "AF_NFC connect to reader %u target %u: %s",
 			 p->reader, tg.idx, strerror(-rc));
@@ -653,6 +686,8 @@ static int nfc_fail(struct hce_term_transport *t, int err, const char *what)
 	struct nfc_priv *p = t->priv;
 
 	snprintf(t->err, sizeof(t->err), "%s: %s", what, strerror(err));
+	if (p->fault_frame)
+		p->fault_fired = true;
 	card_disconnect(p);
 	return err == ETIMEDOUT ? -ETIMEDOUT : err == ENODEV ? -ENODEV : -EIO;
 }
@@ -791,6 +826,13 @@ fail_nl:
 fail:
 	free(p);
 	return rc;
+}
+
+bool hce_term_nfc_fault_fired(const struct hce_term_transport *t)
+{
+	const struct nfc_priv *p = t->priv;
+
+	return p && p->fault_fired;
 }
 
 uint32_t hce_term_nfc_reader_index(const struct hce_term_transport *t)

@@ -16,6 +16,7 @@
 #ifndef HCE_TERMINAL_TRANSPORT_NFC_H
 #define HCE_TERMINAL_TRANSPORT_NFC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,9 @@ struct hce_term_nfc_opts {
 
 /* 0, -ENODEV (no reader, no card presented in time), -EIO, or a setup errno; t->err says. */
 int hce_term_transport_nfc(struct hce_term_transport *t, const struct hce_term_nfc_opts *o);
+
+/* Whether the field_loss_once fault hit an exchange or an activation (so far). */
+bool hce_term_nfc_fault_fired(const struct hce_term_transport *t);
 
 /* Reader index the transport uses (after a successful open). */
 uint32_t hce_term_nfc_reader_index(const struct hce_term_transport *t);

@@ -116,35 +116,46 @@ PF_FN void pf_default_keys(struct hce_card_keys *k)
 	pf_slot(&k->dtk, 0, 1, HCE_ALG_3DES, pf_dtk);
 }
 
-/* Create the store from f->card and open the purse over it with f->keys. 0 or negative. */
+PF_FN void pf_close(struct pf *f);
+
+/*
+ * Create the store from f->card and open the purse over it with f->keys. 0 or negative; on
+ * failure everything is closed and removed again (a failed setup runs no teardown).
+ */
 PF_FN int pf_open(struct pf *f)
 {
 	char err[HCE_STORE_ERR_MAX];
 	int ret;
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/hce-test-XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!mkdtemp(f->dir)) {
+		f->dir[0] = '\0';
 		return -1;
+	}
 	snprintf(f->path, sizeof(f->path), "%s/card.db", f->dir);
 	ret = hce_store_open(f->path, HCE_STORE_CREATE, &f->st, err);
 	if (ret) {
 		fprintf(stderr, "store open: %s\n", err);
-		return ret;
+		goto fail;
 	}
 	ret = hce_store_personalise(f->st, &f->card, 0);
 	if (ret) {
 		fprintf(stderr, "personalise: %s\n", hce_store_errmsg(f->st));
-		return ret;
+		goto fail;
 	}
 	ret = hce_purse_open(f->st, &f->keys, &f->purse);
 	if (ret)
-		return ret;
+		goto fail;
 	f->app = hce_purse_app(f->purse);
 	memcpy(f->rnd, "\x1A\x2B\x3C\x4D\x5E\x6F\x70\x81", 8);
 	hce_purse_set_rng(f->purse, pf_rng, f);
 	return 0;
+fail:
+	pf_close(f);
+	return ret;
 }
 
+/* Close and remove everything pf_open made; safe to call twice. */
 PF_FN void pf_close(struct pf *f)
 {
 	char p[128];

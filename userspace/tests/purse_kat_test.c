@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-/* The harness defines functions without prototypes; non-literal formats. */
+/* The harness (and FIXTURE_SETUP) define functions without prototypes; non-literal formats. */
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 #include "kselftest_harness.h"
@@ -74,7 +74,22 @@ static int fixed_rng(void *ctx, uint8_t *buf, size_t len)
 	return 0;
 }
 
-TEST(purchase_and_capp_debit_answers_openssl_vectors)
+/* The open card lives in the fixture so that a failed ASSERT still removes its files. */
+FIXTURE(kat)
+{
+	struct pf f;
+};
+
+FIXTURE_SETUP(kat)
+{
+}
+
+FIXTURE_TEARDOWN(kat)
+{
+	pf_close(&self->f);
+}
+
+TEST_F(kat, purchase_and_capp_debit_answers_openssl_vectors)
 {
 	size_t i;
 
@@ -84,8 +99,8 @@ TEST(purchase_and_capp_debit_answers_openssl_vectors)
 		uint8_t date[4], tim[3], mac1[4], mac2[4], tac[4], c[64], capp[48];
 		char got[32];
 		struct hce_purse_state st;
+		struct pf *const f = &self->f;
 		struct hce_wr w;
-		struct pf f;
 		int bad;
 
 		UNHEX(v->alg, &alg, 1);
@@ -105,12 +120,12 @@ TEST(purchase_and_capp_debit_answers_openssl_vectors)
 
 		/* First with MAC1 one bit off (9302, nothing changes), then the vector's. */
 		for (bad = 1; bad >= 0; bad--) {
-			card_for(&f, alg, dpk, NULL, dtk);
-			f.card.ctc = hce_get_be16(ctc);
-			f.card.balance = hce_get_be32(amount) + 12345;
-			ASSERT_EQ(0, pf_open(&f));
-			hce_purse_set_rng(f.purse, fixed_rng, rnd);
-			ASSERT_EQ(HCE_SW_OK, pf_xfer_hex(&f, "00A4040008A000000632010105"));
+			card_for(f, alg, dpk, NULL, dtk);
+			f->card.ctc = hce_get_be16(ctc);
+			f->card.balance = hce_get_be32(amount) + 12345;
+			ASSERT_EQ(0, pf_open(f));
+			hce_purse_set_rng(f->purse, fixed_rng, rnd);
+			ASSERT_EQ(HCE_SW_OK, pf_xfer_hex(f, "00A4040008A000000632010105"));
 
 			w = hce_wr_init(c, sizeof(c));
 			hce_wr_bytes(&w, "\x80\x50", 2);
@@ -119,11 +134,11 @@ TEST(purchase_and_capp_debit_answers_openssl_vectors)
 			hce_wr_bytes(&w, amount, 4);
 			hce_wr_bytes(&w, term, 6);
 			hce_wr_u8(&w, 0x0F);
-			ASSERT_EQ(HCE_SW_OK, pf_xfer(&f, c, w.len)) TH_LOG("%s INIT", v->name);
-			ASSERT_EQ(15u, pf_data_len(&f));
-			EXPECT_EQ(0, memcmp(f.rsp + 4, ctc, 2));
-			EXPECT_EQ(alg, f.rsp[10]);
-			EXPECT_EQ(0, memcmp(f.rsp + 11, rnd, 4));
+			ASSERT_EQ(HCE_SW_OK, pf_xfer(f, c, w.len)) TH_LOG("%s INIT", v->name);
+			ASSERT_EQ(15u, pf_data_len(f));
+			EXPECT_EQ(0, memcmp(f->rsp + 4, ctc, 2));
+			EXPECT_EQ(alg, f->rsp[10]);
+			EXPECT_EQ(0, memcmp(f->rsp + 11, rnd, 4));
 
 			if (type == HCE_TX_CAPP) {
 				memset(capp, 0x5C, sizeof(capp));
@@ -131,7 +146,7 @@ TEST(purchase_and_capp_debit_answers_openssl_vectors)
 				w = hce_wr_init(c, sizeof(c));
 				hce_wr_bytes(&w, "\x80\xDC\x01\xF4\x30", 5);
 				hce_wr_bytes(&w, capp, sizeof(capp));
-				ASSERT_EQ(HCE_SW_OK, pf_xfer(&f, c, w.len)) TH_LOG("%s UPDATE", v->name);
+				ASSERT_EQ(HCE_SW_OK, pf_xfer(f, c, w.len)) TH_LOG("%s UPDATE", v->name);
 			}
 
 			w = hce_wr_init(c, sizeof(c));
@@ -144,19 +159,19 @@ TEST(purchase_and_capp_debit_answers_openssl_vectors)
 				c[w.len - 1] ^= 0x01;
 			hce_wr_u8(&w, 0x08);
 			if (bad) {
-				EXPECT_EQ(HCE_SW_MAC_INVALID, pf_xfer(&f, c, w.len)) TH_LOG("%s", v->name);
-				ASSERT_EQ(0, hce_purse_state(f.purse, &st));
-				EXPECT_EQ(f.card.balance, st.balance);
-				EXPECT_EQ(f.card.ctc, st.ctc);
+				EXPECT_EQ(HCE_SW_MAC_INVALID, pf_xfer(f, c, w.len)) TH_LOG("%s", v->name);
+				ASSERT_EQ(0, hce_purse_state(f->purse, &st));
+				EXPECT_EQ(f->card.balance, st.balance);
+				EXPECT_EQ(f->card.ctc, st.ctc);
 				EXPECT_EQ(0u, st.tx_total);
-				pf_close(&f);
+				pf_close(f);
 				continue;
 			}
-			ASSERT_EQ(HCE_SW_OK, pf_xfer(&f, c, w.len)) TH_LOG("%s DEBIT", v->name);
-			ASSERT_EQ(8u, pf_data_len(&f));
-			hexs(f.rsp, 4, got, sizeof(got));
+			ASSERT_EQ(HCE_SW_OK, pf_xfer(f, c, w.len)) TH_LOG("%s DEBIT", v->name);
+			ASSERT_EQ(8u, pf_data_len(f));
+			hexs(f->rsp, 4, got, sizeof(got));
 			EXPECT_STREQ(v->tac, got) TH_LOG("%s TAC", v->name);
-			hexs(f.rsp + 4, 4, got, sizeof(got));
+			hexs(f->rsp + 4, 4, got, sizeof(got));
 			EXPECT_STREQ(v->mac2, got) TH_LOG("%s MAC2", v->name);
 
 			/* GET TRANSACTION PROVE for the CTC INIT answered: MAC2 then TAC. */
@@ -166,19 +181,19 @@ TEST(purchase_and_capp_debit_answers_openssl_vectors)
 			hce_wr_u8(&w, 0x02);
 			hce_wr_bytes(&w, ctc, 2);
 			hce_wr_u8(&w, 0x08);
-			ASSERT_EQ(HCE_SW_OK, pf_xfer(&f, c, w.len)) TH_LOG("%s PROVE", v->name);
-			ASSERT_EQ(8u, pf_data_len(&f));
-			EXPECT_EQ(0, memcmp(f.rsp, mac2, 4));
-			EXPECT_EQ(0, memcmp(f.rsp + 4, tac, 4));
-			ASSERT_EQ(0, hce_purse_state(f.purse, &st));
-			EXPECT_EQ(f.card.balance - hce_get_be32(amount), st.balance);
-			EXPECT_EQ((uint16_t)(f.card.ctc + 1), st.ctc);
-			pf_close(&f);
+			ASSERT_EQ(HCE_SW_OK, pf_xfer(f, c, w.len)) TH_LOG("%s PROVE", v->name);
+			ASSERT_EQ(8u, pf_data_len(f));
+			EXPECT_EQ(0, memcmp(f->rsp, mac2, 4));
+			EXPECT_EQ(0, memcmp(f->rsp + 4, tac, 4));
+			ASSERT_EQ(0, hce_purse_state(f->purse, &st));
+			EXPECT_EQ(f->card.balance - hce_get_be32(amount), st.balance);
+			EXPECT_EQ((uint16_t)(f->card.ctc + 1), st.ctc);
+			pf_close(f);
 		}
 	}
 }
 
-TEST(load_init_mac1_and_credit_tac_answer_openssl_vectors)
+TEST_F(kat, load_init_mac1_and_credit_tac_answer_openssl_vectors)
 {
 	size_t i;
 
@@ -188,8 +203,8 @@ TEST(load_init_mac1_and_credit_tac_answer_openssl_vectors)
 		uint8_t date[4], tim[3], mac2[4], c[64];
 		char got[32];
 		struct hce_purse_state st;
+		struct pf *const f = &self->f;
 		struct hce_wr w;
-		struct pf f;
 		int bad;
 
 		UNHEX(v->alg, &alg, 1);
@@ -205,25 +220,25 @@ TEST(load_init_mac1_and_credit_tac_answer_openssl_vectors)
 		UNHEX(v->mac2, mac2, 4);
 
 		for (bad = 1; bad >= 0; bad--) {
-			card_for(&f, alg, NULL, dlk, dtk);
-			f.card.online_counter = hce_get_be16(onl);
-			f.card.balance = hce_get_be32(old);
-			ASSERT_EQ(0, pf_open(&f));
-			hce_purse_set_rng(f.purse, fixed_rng, rnd);
-			ASSERT_EQ(HCE_SW_OK, pf_xfer_hex(&f, "00A4040008A000000632010105"));
+			card_for(f, alg, NULL, dlk, dtk);
+			f->card.online_counter = hce_get_be16(onl);
+			f->card.balance = hce_get_be32(old);
+			ASSERT_EQ(0, pf_open(f));
+			hce_purse_set_rng(f->purse, fixed_rng, rnd);
+			ASSERT_EQ(HCE_SW_OK, pf_xfer_hex(f, "00A4040008A000000632010105"));
 
 			w = hce_wr_init(c, sizeof(c));
 			hce_wr_bytes(&w, "\x80\x50\x00\x02\x0B\x01", 6);
 			hce_wr_bytes(&w, amount, 4);
 			hce_wr_bytes(&w, term, 6);
 			hce_wr_u8(&w, 0x10);
-			ASSERT_EQ(HCE_SW_OK, pf_xfer(&f, c, w.len)) TH_LOG("%s INIT", v->name);
-			ASSERT_EQ(16u, pf_data_len(&f));
-			EXPECT_EQ(0, memcmp(f.rsp, old, 4));
-			EXPECT_EQ(0, memcmp(f.rsp + 4, onl, 2));
-			EXPECT_EQ(alg, f.rsp[7]);
-			EXPECT_EQ(0, memcmp(f.rsp + 8, rnd, 4));
-			hexs(f.rsp + 12, 4, got, sizeof(got));
+			ASSERT_EQ(HCE_SW_OK, pf_xfer(f, c, w.len)) TH_LOG("%s INIT", v->name);
+			ASSERT_EQ(16u, pf_data_len(f));
+			EXPECT_EQ(0, memcmp(f->rsp, old, 4));
+			EXPECT_EQ(0, memcmp(f->rsp + 4, onl, 2));
+			EXPECT_EQ(alg, f->rsp[7]);
+			EXPECT_EQ(0, memcmp(f->rsp + 8, rnd, 4));
+			hexs(f->rsp + 12, 4, got, sizeof(got));
 			EXPECT_STREQ(v->mac1, got) TH_LOG("%s load MAC1", v->name);
 
 			w = hce_wr_init(c, sizeof(c));
@@ -235,21 +250,21 @@ TEST(load_init_mac1_and_credit_tac_answer_openssl_vectors)
 				c[w.len - 4] ^= 0x80;
 			hce_wr_u8(&w, 0x04);
 			if (bad) {
-				EXPECT_EQ(HCE_SW_MAC_INVALID, pf_xfer(&f, c, w.len)) TH_LOG("%s", v->name);
-				ASSERT_EQ(0, hce_purse_state(f.purse, &st));
-				EXPECT_EQ(f.card.balance, st.balance);
-				EXPECT_EQ(f.card.online_counter, st.online_counter);
-				pf_close(&f);
+				EXPECT_EQ(HCE_SW_MAC_INVALID, pf_xfer(f, c, w.len)) TH_LOG("%s", v->name);
+				ASSERT_EQ(0, hce_purse_state(f->purse, &st));
+				EXPECT_EQ(f->card.balance, st.balance);
+				EXPECT_EQ(f->card.online_counter, st.online_counter);
+				pf_close(f);
 				continue;
 			}
-			ASSERT_EQ(HCE_SW_OK, pf_xfer(&f, c, w.len)) TH_LOG("%s CREDIT", v->name);
-			ASSERT_EQ(4u, pf_data_len(&f));
-			hexs(f.rsp, 4, got, sizeof(got));
+			ASSERT_EQ(HCE_SW_OK, pf_xfer(f, c, w.len)) TH_LOG("%s CREDIT", v->name);
+			ASSERT_EQ(4u, pf_data_len(f));
+			hexs(f->rsp, 4, got, sizeof(got));
 			EXPECT_STREQ(v->tac, got) TH_LOG("%s load TAC", v->name);
-			ASSERT_EQ(0, hce_purse_state(f.purse, &st));
+			ASSERT_EQ(0, hce_purse_state(f->purse, &st));
 			EXPECT_EQ(hce_get_be32(old) + hce_get_be32(amount), st.balance);
-			EXPECT_EQ((uint16_t)(f.card.online_counter + 1), st.online_counter);
-			pf_close(&f);
+			EXPECT_EQ((uint16_t)(f->card.online_counter + 1), st.online_counter);
+			pf_close(f);
 		}
 	}
 }

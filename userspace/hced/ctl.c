@@ -87,6 +87,19 @@ int hced_ctl_open(const char *path, long gid)
 			return -EADDRINUSE;	/* a live daemon answers there */
 		unlink(path);
 	}
+	{
+		/* /run/hced comes from systemd (RuntimeDirectory); by hand, make the last level. */
+		char dir[sizeof(sa.sun_path)];
+		char *slash;
+
+		strcpy(dir, path);
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			if (mkdir(dir, 0755) && errno != EEXIST)
+				return -errno;
+		}
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;

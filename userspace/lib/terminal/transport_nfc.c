@@ -15,7 +15,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <linux/nfc.h>
 #include <linux/nfc_hce.h>
@@ -49,6 +51,7 @@ struct nfc_priv {
 	struct nfcnl nl;
 	uint32_t reader;
 	int fd;			/* raw socket, -1 when none */
+	int lockfd;		/* reader lock (reader_lock), -1 when not held */
 	bool dead;		/* session ended: reset() needed */
 	int present_ms;
 	int timeout_ms;
@@ -535,34 +538,29 @@ static int start_poll(struct nfcnl *n, uint32_t reader)
 	return tn_exec(n, msg, NFC_ATTR_MAX, NULL, NULL);
 }
 
-static int rf_mode_cb(struct nlattr **tb, void *arg)
-{
-	int *mode = arg;
-
-	if (tb[NFC_ATTR_RF_MODE])
-		*mode = nla_get_u8(tb[NFC_ATTR_RF_MODE]);
-	return 0;
-}
-
 /*
- * Whether another initiator holds the reader's target right now (RF mode initiator). The NFC
- * core lets a new START_POLL proceed while a target is active, which would take the card from
- * the process exchanging with it: a polite gate waits instead.
+ * Gates on one machine take a reader one tap at a time: the NFC core accepts a new START_POLL
+ * while another process holds the reader's target and would take the card away from it. The
+ * lock is an abstract unix socket name per reader: exclusive while bound, released when the
+ * socket is closed or its process dies. 0, -EBUSY (another gate has it) or -errno.
  */
-static bool reader_in_use(struct nfcnl *n, uint32_t reader)
+static int reader_lock(uint32_t reader)
 {
-	struct nl_msg *msg = tn_new(n->nfc_fam, NFC_CMD_GET_DEVICE, 0);
-	int mode = NFC_RF_NONE;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, n, rc;
 
-	if (!msg)
-		return false;
-	if (nla_put_u32(msg, NFC_ATTR_DEVICE_INDEX, reader)) {
-		nlmsg_free(msg);
-		return false;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "hce-terminal/nfc-reader/%u",
+		     reader);
+	if (bind(fd, (struct sockaddr *)&sa,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n))) {
+		rc = errno == EADDRINUSE ? -EBUSY : -errno;
+		close(fd);
+		return rc;
 	}
-	if (tn_exec(n, msg, NFC_ATTR_MAX, rf_mode_cb, &mode))
-		return false;
-	return mode == NFC_RF_INITIATOR;
+	return fd;
 }
 
 static int raw_connect(uint32_t reader, uint32_t target)
@@ -618,7 +616,20 @@ static int card_connect(struct hce_term_transport *t)
 		ev_drain(&p->nl);
 		p->nl.found = 0;
 		p->nl.removed = 0;
-		rc = reader_in_use(&p->nl, p->reader) ? -EBUSY : start_poll(&p->nl, p->reader);
+		if (p->lockfd < 0) {
+			rc = reader_lock(p->reader);
+			if (rc == -EBUSY) {
+				why = "reader in use by another gate";
+				sleep_ms(NFC_BUSY_RETRY_MS);
+				continue;
+			}
+			if (rc < 0) {
+				snprintf(t->err, sizeof(t->err), "reader lock: %s", strerror(-rc));
+				return rc;
+			}
+			p->lockfd = rc;
+		}
+		rc = start_poll(&p->nl, p->reader);
 		if (rc == -EBUSY) {
 			why = "reader busy";
 			sleep_ms(NFC_BUSY_RETRY_MS);
@@ -678,6 +689,9 @@ static void card_disconnect(struct nfc_priv *p)
 	if (p->fd >= 0)
 		close(p->fd);
 	p->fd = -1;
+	if (p->lockfd >= 0)
+		close(p->lockfd);
+	p->lockfd = -1;
 	p->dead = true;
 }
 
@@ -779,6 +793,7 @@ int hce_term_transport_nfc(struct hce_term_transport *t, const struct hce_term_n
 	if (!p)
 		return -ENOMEM;
 	p->fd = -1;
+	p->lockfd = -1;
 	p->dead = true;
 	p->present_ms = o && o->present_ms > 0 ? o->present_ms : NFC_PRESENT_MS_DEFAULT;
 	p->timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : NFC_TIMEOUT_MS_DEFAULT;
@@ -818,6 +833,7 @@ int hce_term_transport_nfc(struct hce_term_transport *t, const struct hce_term_n
 	return 0;
 
 fail_open:
+	card_disconnect(p);
 	fault_clear(p);
 	t->ops = NULL;
 	t->priv = NULL;

@@ -18,6 +18,7 @@ struct hce_hsm {
 	CK_FUNCTION_LIST_PTR f;
 	CK_SESSION_HANDLE s;
 	int logged_in;
+	int initialized;	/* this handle's C_Initialize did it: it finalizes */
 	char err[HCE_HSM_ERR_MAX];
 };
 
@@ -79,6 +80,7 @@ int hce_hsm_open(const char *module, const char *token_label, const char *pin,
 		herr(err, "C_Initialize: 0x%lx", (unsigned long)rv);
 		goto fail_dl;
 	}
+	h->initialized = rv == CKR_OK;
 	rv = h->f->C_GetSlotList(CK_TRUE, slots, &n);
 	if (rv != CKR_OK) {
 		herr(err, "C_GetSlotList: 0x%lx", (unsigned long)rv);
@@ -111,7 +113,8 @@ int hce_hsm_open(const char *module, const char *token_label, const char *pin,
 	*out = h;
 	return 0;
 fail_fin:
-	h->f->C_Finalize(NULL);
+	if (h->initialized)
+		h->f->C_Finalize(NULL);
 fail_dl:
 	dlclose(h->dl);
 	free(h);
@@ -125,7 +128,8 @@ void hce_hsm_close(struct hce_hsm *h)
 	if (h->logged_in)
 		h->f->C_Logout(h->s);
 	h->f->C_CloseSession(h->s);
-	h->f->C_Finalize(NULL);
+	if (h->initialized)
+		h->f->C_Finalize(NULL);
 	dlclose(h->dl);
 	free(h);
 }

@@ -179,6 +179,24 @@ static int nfcnl_request(struct nl_sock *sk, int fam, uint8_t cmd, bool dump, nf
 	return r.status;
 }
 
+/*
+ * A dump that the device list changed under (NLM_F_DUMP_INTR, -EINTR here) is asked again;
+ * what it left in the socket is skipped by the next request's sequence check.
+ */
+static int nfcnl_dump(struct nl_sock *sk, int fam, uint8_t cmd, nfcnl_put_fn put,
+		      const void *putarg, nl_recvmsg_msg_cb_t parse, void *parsearg,
+		      void (*reset)(void *parsearg))
+{
+	int rc = -EINTR;
+
+	for (int i = 0; i < 3 && rc == -EINTR; i++) {
+		if (reset)
+			reset(parsearg);
+		rc = nfcnl_request(sk, fam, cmd, true, put, putarg, parse, parsearg);
+	}
+	return rc;
+}
+
 /* ---- family lookup (CTRL_CMD_GETFAMILY through the same request path) */
 
 struct nfcnl_family {
@@ -454,8 +472,8 @@ static int devname_cb(struct nl_msg *msg, void *arg)
 int hce_nfcnl_dev_index(struct hce_nfcnl *nl, const char *name, uint32_t *idx)
 {
 	struct nfcnl_devname d = { .want_name = name };
-	int err = nfcnl_request(nl->cmd, nl->nfc_fam, NFC_CMD_GET_DEVICE, true, NULL, NULL,
-				devname_cb, &d);
+	int err = nfcnl_dump(nl->cmd, nl->nfc_fam, NFC_CMD_GET_DEVICE, NULL, NULL, devname_cb,
+			     &d, NULL);
 
 	if (err)
 		return err;
@@ -468,8 +486,8 @@ int hce_nfcnl_dev_index(struct hce_nfcnl *nl, const char *name, uint32_t *idx)
 int hce_nfcnl_dev_name(struct hce_nfcnl *nl, uint32_t idx, char *name)
 {
 	struct nfcnl_devname d = { .want_idx = idx };
-	int err = nfcnl_request(nl->cmd, nl->nfc_fam, NFC_CMD_GET_DEVICE, true, NULL, NULL,
-				devname_cb, &d);
+	int err = nfcnl_dump(nl->cmd, nl->nfc_fam, NFC_CMD_GET_DEVICE, NULL, NULL, devname_cb,
+			     &d, NULL);
 
 	if (err)
 		return err;
@@ -625,11 +643,16 @@ static int cards_cb(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+static void cards_reset(void *arg)
+{
+	((struct nfcnl_cards *)arg)->n = 0;
+}
+
 int hce_nfcnl_cards(struct hce_nfcnl *nl, struct hce_nfcnl_card *cards, size_t max, size_t *n)
 {
 	struct nfcnl_cards c = { cards, max, 0 };
-	int err = nfcnl_request(nl->cmd, nl->hce_fam, NFC_HCE_CMD_GET_DEVICE, true, NULL, NULL,
-				cards_cb, &c);
+	int err = nfcnl_dump(nl->cmd, nl->hce_fam, NFC_HCE_CMD_GET_DEVICE, NULL, NULL, cards_cb,
+			     &c, cards_reset);
 
 	if (err)
 		return err;

@@ -11,15 +11,23 @@
  * (NFC_HCE_CMD_GET_DEVICE) exactly as the virtual controller sends it:
  * TL = 5 + k, T0 = 0x70 | FSCI, TA = 0x80, TB = FWI << 4 | SFGI, TC = 0x00, historical bytes.
  *
+ * A tap holds the reader lock hce-terminal uses (the abstract unix socket name
+ * "hce-terminal/nfc-reader/N", bound from the poll until the target is released), so the
+ * bridge and hce-terminal --nfc can share a reader device: the NFC core would let a second
+ * poller take the other's active target.
+ *
  * Target (card device): bind as the nfc_hce owner, set the listen identity, DEV_UP,
  * START_POLL with TM_PROTOCOLS ISO14443; SESSION_START answers TgInitAsTarget, each APDU
  * event answers a TgGetData, each TgSetData is a RESPONSE; SESSION_END releases.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/nfc.h>
@@ -38,6 +46,7 @@ struct kernel_rf {
 	struct hce_nfcnl *nl;
 	uint32_t reader;
 	int sock;
+	int lockfd;			/* reader lock, -1 when not held */
 	/* target mode */
 	struct hce_nfcnl_owner *own;
 	uint32_t card;
@@ -48,6 +57,8 @@ struct kernel_rf {
 	size_t apdu_len;
 	bool found;
 };
+
+static void drop_sock(struct kernel_rf *k);
 
 static void drop_nl(struct kernel_rf *k)
 {
@@ -115,6 +126,7 @@ int kernel_rf_new(struct bridge *b, long reader, long card, struct kernel_rf **o
 	k->want_reader = reader;
 	k->want_card = card;
 	k->sock = -1;
+	k->lockfd = -1;
 	/* the modules may come later: a missing nfc family is not fatal here */
 	ensure_nl(k);
 	*out = k;
@@ -125,10 +137,69 @@ void kernel_rf_free(struct kernel_rf *k)
 {
 	if (!k)
 		return;
-	if (k->sock >= 0)
-		close(k->sock);
+	drop_sock(k);
 	drop_nl(k);
 	free(k);
+}
+
+static int reader_lock(uint32_t reader)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, n, rc;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "hce-terminal/nfc-reader/%u",
+		     reader);
+	if (bind(fd, (struct sockaddr *)&sa,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n))) {
+		rc = errno == EADDRINUSE ? -EBUSY : -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+static long mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
+}
+
+/* Take the reader lock, waiting out another tap (20 ms steps) up to timeout_ms (-1: no limit). */
+static int take_lock(struct kernel_rf *k, int timeout_ms)
+{
+	long end = mono_ms() + timeout_ms;
+
+	while (k->lockfd < 0) {
+		int rc = reader_lock(k->reader);
+
+		if (rc >= 0) {
+			k->lockfd = rc;
+			break;
+		}
+		if (rc != -EBUSY)
+			return rc;
+		if (timeout_ms >= 0 && mono_ms() >= end)
+			return -EBUSY;
+		rc = bridge_wait(k->b, -1, 20);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void drop_sock(struct kernel_rf *k)
+{
+	if (k->sock >= 0)
+		close(k->sock);		/* S(DESELECT) to the card */
+	k->sock = -1;
+	if (k->lockfd >= 0)
+		close(k->lockfd);
+	k->lockfd = -1;
 }
 
 static void on_event(void *arg, const struct hce_nfcnl_event *ev)
@@ -155,18 +226,16 @@ static void build_ats(const struct hce_nfcnl_card *c, struct pn532_target *t)
 	t->ats_len = 5 + hl;
 }
 
+static int k_poll(struct kernel_rf *k, int timeout_ms, struct pn532_target *t,
+		  struct hce_nfcnl_card *cardp);
+
 static int k_in_list(void *ctx, int timeout_ms, struct pn532_target *t)
 {
 	struct kernel_rf *k = ctx;
-	struct hce_nfcnl_target tg;
 	struct hce_nfcnl_card card;
-	struct sockaddr_nfc sa;
 	int rc;
 
-	if (k->sock >= 0) {
-		close(k->sock);
-		k->sock = -1;
-	}
+	drop_sock(k);
 	if (ensure_nl(k))
 		return 0;
 	rc = find_pair(k, &k->reader, &card);
@@ -176,6 +245,27 @@ static int k_in_list(void *ctx, int timeout_ms, struct pn532_target *t)
 			drop_nl(k);
 		return 0;
 	}
+	rc = take_lock(k, timeout_ms);
+	if (rc) {
+		if (rc != -EINTR)
+			bridge_log(k->b, "reader nfc%u busy (another tap): %s", k->reader, strerror(-rc));
+		return rc == -EINTR ? rc : 0;
+	}
+	rc = k_poll(k, timeout_ms, t, &card);
+	if (rc <= 0)
+		drop_sock(k);
+	return rc;
+}
+
+/* Poll and connect, with the reader lock held. */
+static int k_poll(struct kernel_rf *k, int timeout_ms, struct pn532_target *t,
+		  struct hce_nfcnl_card *cardp)
+{
+	struct hce_nfcnl_card card = *cardp;
+	struct hce_nfcnl_target tg;
+	struct sockaddr_nfc sa;
+	int rc;
+
 	hce_nfcnl_events(k->nl, on_event, k);	/* drop stale events */
 	rc = hce_nfcnl_dev_up(k->nl, k->reader);
 	if (rc && rc != -EALREADY) {
@@ -208,8 +298,10 @@ static int k_in_list(void *ctx, int timeout_ms, struct pn532_target *t)
 		return 0;
 	}
 	k->sock = socket(AF_NFC, SOCK_SEQPACKET | SOCK_CLOEXEC, NFC_SOCKPROTO_RAW);
-	if (k->sock < 0)
+	if (k->sock < 0) {
+		bridge_log(k->b, "AF_NFC socket: %s", strerror(errno));
 		return 0;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_family = AF_NFC;
 	sa.dev_idx = k->reader;
@@ -247,8 +339,7 @@ static int k_in_exchange(void *ctx, const uint8_t *c, size_t clen, uint8_t *r, s
 	rc = bridge_wait(k->b, k->sock, 120000);
 	if (rc <= 0) {
 		/* aborted, or no answer at all: the card is deselected with the socket */
-		close(k->sock);
-		k->sock = -1;
+		drop_sock(k);
 		return rc ? rc : -ETIMEDOUT;
 	}
 	n = recv(k->sock, buf, sizeof(buf), 0);
@@ -265,11 +356,7 @@ static int k_in_exchange(void *ctx, const uint8_t *c, size_t clen, uint8_t *r, s
 
 static void k_in_release(void *ctx)
 {
-	struct kernel_rf *k = ctx;
-
-	if (k->sock >= 0)
-		close(k->sock);		/* S(DESELECT) to the card */
-	k->sock = -1;
+	drop_sock(ctx);
 }
 
 /* --- target mode */

@@ -5,6 +5,11 @@
 #   make bench      benchmarks (not part of check)
 #   make checkpatch checkpatch --strict on the kernel sources
 
+# Build in parallel on every core unless the caller chose (-jN).
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc)
+endif
+
 KVER ?= $(shell ls -1 /lib/modules 2>/dev/null | grep -E '^[0-9].*-amd64$$' | sort -V | tail -n 1)
 KDIR ?= /lib/modules/$(KVER)/build
 export KVER KDIR
@@ -60,4 +65,4 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	-$(MAKE) -C userspace clean
 	-$(MAKE) -C tools/testing/selftests/nfc_hce clean
-	rm -rf build/results build/vm
+	rm -rf build/results build/vm build/bench

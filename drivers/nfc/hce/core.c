@@ -69,6 +69,7 @@ struct nfc_hce_stats {
  * @seq: sequence of the last C-APDU sent to the owner
  * @pending: a C-APDU waits for its R-APDU
  * @wtx_count: extensions used by the outstanding C-APDU
+ * @due: jiffies at which the current FWT of the outstanding C-APDU ends
  * @deadline: fires every FWT while a C-APDU is outstanding
  *
  * All fields but @ref are protected by hdev->lock.
@@ -80,6 +81,7 @@ struct nfc_hce_session {
 	u32 seq;
 	bool pending;
 	unsigned int wtx_count;
+	unsigned long due;
 	struct delayed_work deadline;
 };
 
@@ -356,14 +358,27 @@ static void nfc_hce_session_put(struct nfc_hce_session *sess)
 	kref_put(&sess->ref, nfc_hce_session_release);
 }
 
+/* Queues the deadline work to run @delay jiffies from now (at least 1) */
+static void nfc_hce_queue_deadline_locked(struct nfc_hce_session *sess,
+					  unsigned long delay)
+{
+	kref_get(&sess->ref);
+	if (!queue_delayed_work(nfc_hce_wq, &sess->deadline, max(delay, 1UL)))
+		kref_put(&sess->ref, nfc_hce_session_release);
+}
+
+/*
+ * Starts one FWT for the outstanding C-APDU. A deadline work of an earlier
+ * C-APDU may still be running (waiting for hdev->lock) or pending with an
+ * earlier expiry: it compares jiffies with @due and only re-queues itself.
+ */
 static void nfc_hce_arm_deadline_locked(struct nfc_hce_session *sess)
 {
 	struct nfc_hce_dev *hdev = sess->hdev;
 	unsigned long delay = usecs_to_jiffies(nfc_hce_fwt_us(hdev->cfg.fwi));
 
-	kref_get(&sess->ref);
-	if (!queue_delayed_work(nfc_hce_wq, &sess->deadline, max(delay, 1UL)))
-		kref_put(&sess->ref, nfc_hce_session_release);
+	sess->due = jiffies + max(delay, 1UL);
+	nfc_hce_queue_deadline_locked(sess, delay);
 }
 
 static void nfc_hce_disarm_deadline_locked(struct nfc_hce_session *sess)
@@ -407,6 +422,14 @@ static void nfc_hce_deadline_work(struct work_struct *work)
 	mutex_lock(&hdev->lock);
 	if (hdev->sess != sess || !sess->pending || hdev->dead)
 		goto out_unlock;
+	/*
+	 * Armed for an earlier C-APDU (answered while this work waited for the
+	 * lock) or for an earlier FWT: the current one is not over yet.
+	 */
+	if (time_before(jiffies, sess->due)) {
+		nfc_hce_queue_deadline_locked(sess, sess->due - jiffies);
+		goto out_unlock;
+	}
 	if (sess->wtx_count < hdev->cfg.wtx_max) {
 		sess->wtx_count++;
 		hdev->stats.wtx++;

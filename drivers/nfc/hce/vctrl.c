@@ -633,7 +633,7 @@ static void vctrl_resp_work(struct work_struct *work)
 	p->resp_err = 0;
 	mutex_unlock(&p->lock);
 	if (err || !rapdu) {
-		kfree(rapdu);
+		kvfree(rapdu);
 		vctrl_complete(p, NULL, err ?: -EPROTO);
 		return;
 	}
@@ -671,7 +671,7 @@ static void vctrl_resp_work(struct work_struct *work)
 		rc = vctrl_pcd_exchange(p, ack, vctrl_seal(ack, 1));
 	}
 	p->resp = NULL;
-	kfree(rapdu);
+	kvfree(rapdu);
 	vctrl_flush_counts(p);
 
 	skb = nfc_alloc_recv_skb(p->rbuf_len, GFP_KERNEL);
@@ -685,7 +685,7 @@ static void vctrl_resp_work(struct work_struct *work)
 
 out_lost:
 	p->resp = NULL;
-	kfree(rapdu);
+	kvfree(rapdu);
 	vctrl_flush_counts(p);
 	vctrl_link_lost(p, rc);
 }

@@ -429,6 +429,50 @@ TEST_F_TIMEOUT(chain, every_boundary, 120)
 	EXPECT_LE(expect_bytes / inf_c, d.stats[NFC_HCE_STATS_FRAMES]);
 }
 
+/*
+ * The NFC core stops a poll when the netlink socket that started it closes,
+ * from work queued at NETLINK_URELEASE and matched by port id only. A card
+ * whose listen ends that way is gone for the reader: the target the reader
+ * found can no longer be activated (-ENODEV). This is what made the final
+ * check of the rmmod/insmod race test fail about one run in ten: it closed
+ * its control socket and opened a new one, which got the same port id (the
+ * process id) and started the polls before the old socket's deferred
+ * URELEASE work ran and stopped them.
+ */
+TEST_F(pair, poll_owner_close_stops_listen)
+{
+	struct hce_dev_info d;
+	long deadline;
+	struct hnl s;
+	int raw;
+
+	ASSERT_EQ(0, nfc_dev_up(&self->ctl, self->p.card));
+	ASSERT_EQ(0, nfc_dev_up(&self->ctl, self->p.reader));
+	ASSERT_EQ(0, hce_bind(&self->own, self->p.card));
+	ASSERT_EQ(0, hnl_open(&s, false));
+	ASSERT_EQ(0, nfc_start_poll(&s, self->p.card, 0, NFC_PROTO_ISO14443_MASK));
+	ASSERT_EQ(0, nfc_poll_target(&self->ctl, self->p.reader, &self->target, WAIT_MS));
+	hnl_close(&s);
+	deadline = hnl_now_ms() + WAIT_MS;
+	do {
+		ASSERT_EQ(0, hce_info(&self->ctl, self->p.card, &d));
+		if (d.listening)
+			usleep(2000);
+	} while (d.listening && hnl_now_ms() < deadline);
+	ASSERT_EQ(0, d.listening);
+	raw = nfc_raw_connect(self->p.reader, self->target.idx);
+	EXPECT_EQ(-ENODEV, raw);
+	if (raw >= 0)
+		close(raw);
+
+	/* listening again from a socket that stays open: the reader gets in */
+	ASSERT_EQ(0, nfc_start_poll(&self->ctl, self->p.card, 0, NFC_PROTO_ISO14443_MASK));
+	ASSERT_EQ(0, nfc_poll_target(&self->ctl, self->p.reader, &self->target, WAIT_MS));
+	self->session = 0;
+	connect_reader(_metadata, self, true);
+	roundtrip(_metadata, self, 5, 2, 9);
+}
+
 TEST_F(pair, deadline_expiry)
 {
 	struct hce_listen l = HCE_LISTEN_KEEP;

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "crypto/crypto.h"
 
@@ -162,6 +163,27 @@ static uint16_t init_load(struct hce_purse *p, struct purse_rsp *r,
 	return HCE_SW_OK;
 }
 
+/*
+ * The wallet's token validity and offline cap (store.h hce_store_offline, wallet.md):
+ * past not_after by the wallet's own clock (the terminal's date is not trusted) every value
+ * command answers 6A81; a purchase beyond the offline cap answers 6985. Checked after the
+ * state checks, before the key index, so nothing is started.
+ */
+static uint16_t offline_check(struct hce_purse *p, bool load, uint32_t amount)
+{
+	struct hce_store_offline o;
+
+	if (hce_store_offline(p->st, &o))
+		return HCE_SW_UNKNOWN;
+	if (!o.set)
+		return HCE_SW_OK;
+	if (o.not_after && time(NULL) > o.not_after)
+		return HCE_SW_FUNC_NOT_SUPPORTED;
+	if (!load && !hce_store_offline_allows(&o, amount))
+		return HCE_SW_CONDITIONS;
+	return HCE_SW_OK;
+}
+
 uint16_t purse_initialize(struct hce_purse *p, const struct hce_capdu *c, struct purse_rsp *r)
 {
 	struct hce_purse_state s;
@@ -175,6 +197,9 @@ uint16_t purse_initialize(struct hce_purse *p, const struct hce_capdu *c, struct
 	if (parse_init(c, &q) || !purse_le_ok(c, load ? 16 : 15))
 		return HCE_SW_WRONG_LENGTH;
 	sw = ready(p, &s, true);
+	if (sw != HCE_SW_OK)
+		return sw;
+	sw = offline_check(p, load, q.amount);
 	if (sw != HCE_SW_OK)
 		return sw;
 	return load ? init_load(p, r, &s, &q) : init_purchase(p, c, r, &s, &q);
@@ -298,6 +323,7 @@ uint16_t purse_debit(struct hce_purse *p, const struct hce_capdu *c, struct purs
 	}
 	d.old_balance = p->op.balance;
 	d.ctc = p->op.counter;
+	d.ttc = hce_get_be32(ttc);
 	d.amount = p->op.amount;
 	log_record(p, p->op.counter, p->op.amount, d.type, p->op.terminal, date, time, d.log);
 	if (d.type == HCE_TX_CAPP) {

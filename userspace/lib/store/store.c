@@ -44,6 +44,20 @@ static const char schema_sql[] =
 	"PRAGMA application_id = 1212368208;"	/* HCE_STORE_APP_ID */
 	"PRAGMA user_version = 1;";
 
+/*
+ * The wallet's offline cap and token validity (Documentation/wallet.md). Not part of the
+ * versioned schema: created when missing by every read-write open, so card files written
+ * before it keep working; a read-only open of such a file reads "no cap".
+ */
+static const char offline_sql[] =
+	"CREATE TABLE IF NOT EXISTS offline(id INTEGER PRIMARY KEY CHECK(id = 1),"
+	" cap_amount INTEGER NOT NULL, cap_count INTEGER NOT NULL, spent INTEGER NOT NULL,"
+	" count INTEGER NOT NULL, not_after INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS outbox(type INTEGER NOT NULL, counter INTEGER NOT NULL,"
+	" amount INTEGER NOT NULL, terminal BLOB NOT NULL, ttc INTEGER NOT NULL,"
+	" date BLOB NOT NULL, time BLOB NOT NULL, tac BLOB NOT NULL,"
+	" PRIMARY KEY(type, counter))";
+
 enum stmt_id {
 	S_BEGIN,
 	S_COMMIT,
@@ -346,6 +360,8 @@ int hce_store_open(const char *path, unsigned int flags, struct hce_store **out,
 		if (strcmp(mode, "wal") != 0)
 			ret = set_err(st, -EIO, "journal mode is '%s', WAL required", mode);
 	}
+	if (!ret && !st->readonly)
+		ret = exec(st, offline_sql, "create offline table");
 	for (i = 0; !ret && i < S_COUNT; i++) {
 		rc = sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 					&st->st[i], NULL);
@@ -747,6 +763,194 @@ static int add_log(struct hce_store *st, const uint8_t rec[HCE_LOG_RECORD_LEN])
 	return ret;
 }
 
+static int offline_read(struct hce_store *st, struct hce_store_offline *o)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	rc = sqlite3_prepare_v2(st->db, "SELECT cap_amount, cap_count, spent, count, not_after"
+				" FROM offline WHERE id = 1", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		/* A file from before the table, opened read-only: no cap. */
+		if (st->readonly && strstr(sqlite3_errmsg(st->db), "no such table"))
+			return 0;
+		return db_err(st, rc, "read offline cap");
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		o->set = true;
+		o->cap_amount = (uint32_t)sqlite3_column_int64(s, 0);
+		o->cap_count = (uint32_t)sqlite3_column_int64(s, 1);
+		o->spent = (uint32_t)sqlite3_column_int64(s, 2);
+		o->count = (uint32_t)sqlite3_column_int64(s, 3);
+		o->not_after = sqlite3_column_int64(s, 4);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : db_err(st, rc, "read offline cap");
+}
+
+int hce_store_offline(struct hce_store *st, struct hce_store_offline *o)
+{
+	if (!st || !o)
+		return -EINVAL;
+	return offline_read(st, o);
+}
+
+/* Inside the debit's transaction: count the debit against the cap (refuse beyond it). */
+static int offline_debit(struct hce_store *st, const struct hce_store_debit *d)
+{
+	struct hce_store_offline o;
+	sqlite3_stmt *s;
+	char sql[160];
+	int ret = offline_read(st, &o), rc;
+
+	if (ret || !o.set)
+		return ret;
+	if (!hce_store_offline_allows(&o, d->amount))
+		return set_err(st, -EDQUOT, "debit: beyond the offline cap");
+	snprintf(sql, sizeof(sql), "UPDATE offline SET spent = spent + %u, count = count + 1"
+		 " WHERE id = 1", d->amount);
+	ret = exec(st, sql, "count offline debit");
+	if (ret)
+		return ret;
+	/* The record the wallet uploads (log fields + TTC + TAC), in the same transaction. */
+	rc = sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO outbox(type, counter, amount,"
+				" terminal, ttc, date, time, tac) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
+				" ?7, ?8)", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(st, rc, "prepare outbox");
+	sqlite3_bind_int(s, 1, d->type);
+	sqlite3_bind_int(s, 2, d->ctc);
+	sqlite3_bind_int64(s, 3, d->amount);
+	sqlite3_bind_blob(s, 4, d->log + 10, 6, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, d->ttc);
+	sqlite3_bind_blob(s, 6, d->log + 16, 4, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 7, d->log + 20, 3, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 8, d->tac, 4, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : db_err(st, rc, "insert outbox");
+}
+
+int hce_store_outbox(struct hce_store *st, struct hce_store_outrec *out, size_t cap, size_t *n)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!st || !n || (!out && cap))
+		return -EINVAL;
+	*n = 0;
+	rc = sqlite3_prepare_v2(st->db, "SELECT type, counter, amount, terminal, ttc, date, time,"
+				" tac FROM outbox ORDER BY counter, type", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		if (st->readonly && strstr(sqlite3_errmsg(st->db), "no such table"))
+			return 0;
+		return db_err(st, rc, "read outbox");
+	}
+	while (*n < cap && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct hce_store_outrec *r = &out[*n];
+
+		r->type = (uint8_t)sqlite3_column_int(s, 0);
+		r->counter = (uint16_t)sqlite3_column_int(s, 1);
+		r->amount = (uint32_t)sqlite3_column_int64(s, 2);
+		r->ttc = (uint32_t)sqlite3_column_int64(s, 4);
+		if (sqlite3_column_bytes(s, 3) != 6 || sqlite3_column_bytes(s, 5) != 4 ||
+		    sqlite3_column_bytes(s, 6) != 3 || sqlite3_column_bytes(s, 7) != 4) {
+			sqlite3_finalize(s);
+			return set_err(st, -EILSEQ, "outbox: corrupt record");
+		}
+		memcpy(r->terminal, sqlite3_column_blob(s, 3), 6);
+		memcpy(r->date, sqlite3_column_blob(s, 5), 4);
+		memcpy(r->time, sqlite3_column_blob(s, 6), 3);
+		memcpy(r->tac, sqlite3_column_blob(s, 7), 4);
+		(*n)++;
+	}
+	sqlite3_finalize(s);
+	if (*n < cap && rc != SQLITE_DONE)
+		return db_err(st, rc, "read outbox");
+	return 0;
+}
+
+int hce_store_outbox_done(struct hce_store *st, const struct hce_store_outrec *r, size_t n,
+			  bool restore, uint32_t cap_amount, uint32_t cap_count)
+{
+	sqlite3_stmt *s = NULL;
+	char sql[256];
+	size_t i;
+	int ret, rc;
+
+	if (!st || (!r && n))
+		return -EINVAL;
+	ret = begin(st);
+	if (ret)
+		return ret;
+	rc = sqlite3_prepare_v2(st->db, "DELETE FROM outbox WHERE type = ?1 AND counter = ?2",
+				-1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rollback(st, db_err(st, rc, "prepare outbox delete"));
+	for (i = 0; !ret && i < n; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int(s, 1, r[i].type);
+		sqlite3_bind_int(s, 2, r[i].counter);
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_DONE)
+			ret = db_err(st, rc, "delete outbox");
+	}
+	sqlite3_finalize(s);
+	/* The cap counts what the issuer has not acknowledged yet: the rest of the outbox. */
+	if (!ret && restore) {
+		snprintf(sql, sizeof(sql), "UPDATE offline SET cap_amount = %u, cap_count = %u,"
+			 " spent = (SELECT coalesce(sum(amount), 0) FROM outbox),"
+			 " count = (SELECT count(*) FROM outbox) WHERE id = 1",
+			 cap_amount, cap_count);
+		ret = exec(st, sql, "restore offline cap");
+	}
+	if (!ret)
+		ret = commit(st);
+	if (ret)
+		return rollback(st, ret);
+	return 0;
+}
+
+bool hce_store_offline_allows(const struct hce_store_offline *o, uint32_t amount)
+{
+	if (!o->set)
+		return true;
+	return o->count < o->cap_count && o->spent <= o->cap_amount &&
+	       amount <= o->cap_amount - o->spent;
+}
+
+int hce_store_set_offline(struct hce_store *st, uint32_t cap_amount, uint32_t cap_count,
+			  int64_t not_after, bool reset)
+{
+	char sql[256];
+	int ret;
+
+	if (!st || not_after < 0)
+		return -EINVAL;
+	ret = begin(st);
+	if (ret)
+		return ret;
+	if (reset)
+		snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO offline(id, cap_amount,"
+			 " cap_count, spent, count, not_after) VALUES(1, %u, %u, 0, 0, %lld)",
+			 cap_amount, cap_count, (long long)not_after);
+	else
+		snprintf(sql, sizeof(sql), "INSERT INTO offline(id, cap_amount, cap_count, spent,"
+			 " count, not_after) VALUES(1, %u, %u, 0, 0, %lld) ON CONFLICT(id) DO"
+			 " UPDATE SET cap_amount = excluded.cap_amount, cap_count ="
+			 " excluded.cap_count, not_after = excluded.not_after",
+			 cap_amount, cap_count, (long long)not_after);
+	ret = exec(st, sql, "set offline cap");
+	if (!ret)
+		ret = commit(st);
+	if (ret)
+		return rollback(st, ret);
+	return 0;
+}
+
 int hce_store_commit_debit(struct hce_store *st, const struct hce_store_debit *d)
 {
 	struct hce_purse_state ps;
@@ -766,7 +970,10 @@ int hce_store_commit_debit(struct hce_store *st, const struct hce_store_debit *d
 		return rollback(st, set_err(st, -ESTALE, "debit: purse state changed"));
 	if (d->amount > ps.balance || ps.ctc == 0xffff)
 		return rollback(st, set_err(st, -ERANGE, "debit: balance or counter exhausted"));
-	ret = set_state(st, ps.balance - d->amount, (uint16_t)(ps.ctc + 1), ps.online_counter);
+	ret = offline_debit(st, d);
+	if (!ret)
+		ret = set_state(st, ps.balance - d->amount, (uint16_t)(ps.ctc + 1),
+				ps.online_counter);
 	if (!ret)
 		ret = add_log(st, d->log);
 	if (!ret) {

@@ -24,6 +24,7 @@
  *             corrupt content, "file is not a database")
  *   -EIO      any other SQLite failure (disk I/O, full disk, locked): nothing was written
  *   -ENOMEM   out of memory
+ *   -EDQUOT   a debit beyond the wallet's offline cap (hce_store_set_offline): nothing written
  * hce_store_errmsg() then describes the last failure in one line (never holds secrets).
  * A store handle is used by one thread at a time.
  */
@@ -114,6 +115,7 @@ struct hce_store_debit {
 	uint8_t tac[4];
 	uint8_t capp_recno;		/* HCE_TX_CAPP: record 1..8 to write, 0: none */
 	uint8_t capp[HCE_CAPP_RECORD_LEN];
+	uint32_t ttc;			/* terminal transaction counter (wallet outbox) */
 };
 
 /* A load the purse has verified (MAC2 good); see hce_store_commit_load(). */
@@ -209,5 +211,62 @@ int hce_store_mac_failure(struct hce_store *st, uint32_t *count);
  * action, e.g. `hcectl unlock`; the purse never calls it on its own).
  */
 int hce_store_reset_mac_failures(struct hce_store *st);
+
+/*
+ * Offline cap and token validity, set by the wallet (lib/wallet, Documentation/wallet.md):
+ * spending since the last successful sync is capped by an amount and a count; the purse
+ * refuses a purchase beyond it, and every value command once the wall clock is past
+ * not_after. Kept in its own table of the card file (created by read-write opens).
+ */
+struct hce_store_offline {
+	bool set;		/* false: no cap (a card personalised without a token) */
+	uint32_t cap_amount;	/* fen allowed since the last sync */
+	uint32_t cap_count;	/* purchases allowed since the last sync */
+	uint32_t spent;		/* fen spent since the last sync */
+	uint32_t count;		/* purchases since the last sync */
+	int64_t not_after;	/* Unix seconds; 0: no expiry */
+};
+
+/* Read the cap (o->set false when none). */
+int hce_store_offline(struct hce_store *st, struct hce_store_offline *o);
+
+/* true when a purchase of amount stays within the cap (always true when none is set). */
+bool hce_store_offline_allows(const struct hce_store_offline *o, uint32_t amount);
+
+/*
+ * Set the cap and validity in one transaction. reset: spent and count back to 0 (a
+ * successful sync); otherwise they are kept (a new cap from a sync that did not clear).
+ * hce_store_commit_debit() counts each debit in its own transaction and refuses (-EDQUOT,
+ * nothing written) a debit beyond the cap.
+ */
+int hce_store_set_offline(struct hce_store *st, uint32_t cap_amount, uint32_t cap_count,
+			  int64_t not_after, bool reset);
+
+/*
+ * The wallet's upload queue: with a cap set, every committed debit also leaves its record
+ * (log fields + TTC + TAC, what the issuer's clearing needs) in the outbox, in the debit's
+ * transaction. The wallet uploads them (lib/wallet) and removes the acknowledged ones.
+ */
+struct hce_store_outrec {
+	uint8_t type;		/* HCE_TX_PURCHASE or HCE_TX_CAPP */
+	uint16_t counter;	/* CTC used */
+	uint32_t amount;
+	uint8_t terminal[6];
+	uint32_t ttc;
+	uint8_t date[4];
+	uint8_t time[3];
+	uint8_t tac[4];
+};
+
+/* Up to cap records, oldest first, into out; *n receives how many. */
+int hce_store_outbox(struct hce_store *st, struct hce_store_outrec *out, size_t cap, size_t *n);
+
+/*
+ * One transaction: remove the n acknowledged records; when restore (the issuer restored the
+ * cap), set the cap to cap_amount/cap_count and recount spent/count from the records still
+ * in the outbox (debits made while the sync was in flight stay counted).
+ */
+int hce_store_outbox_done(struct hce_store *st, const struct hce_store_outrec *r, size_t n,
+			  bool restore, uint32_t cap_amount, uint32_t cap_count);
 
 #endif /* HCE_STORE_H */

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # 4x-common.sh: sourced (not run) by the fare scenario suites tests/vm.d/4x-*: a card
 # personalised from profiles/sample-card.conf, hced serving it on a card device of nfc_hce
 # (kernel front end), hce-terminal paying fares over the pair's reader (AF_NFC).
@@ -59,11 +60,11 @@ personalise() {
 # hced_start NAME DEVICE: hced --nfc DEVICE serving $W/NAME.db in the background; waits
 # until the card device is bound and listening (up to 30 s). 0 when up.
 hced_start() {
-	local name=$1 dev=$2 i
+	local name=$1 dev=$2
 	"$B/hced" --card "$W/$name.db" --pin-file "$W/pin" --nfc "$dev" --control none \
 		--log-level "${HCE_HCED_LOG:-info}" 2>> "$W/hced-$name.log" &
 	HCED_PID[$name]=$!
-	for i in $(seq 1 300); do
+	for _ in $(seq 1 300); do
 		if "$B/hce-terminal" --nfc pairs 2>/dev/null |
 			grep -q "^card $dev .*bound=1 listening=1"; then
 			return 0

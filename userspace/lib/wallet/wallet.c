@@ -3,6 +3,7 @@
  * wallet.c - the wallet's client of hce-issuer (wallet.h, Documentation/wallet.md).
  */
 #include "wallet/wallet_priv.h"
+#include "wallet/http.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,8 +29,6 @@
 #include "store/store.h"
 #include "vault/vault.h"
 
-#define RSP_MAX (1u << 20)
-
 struct hce_wallet {
 	struct hce_wallet_cfg cfg;
 	char dir[512], card[512], url[256], cacert[512], profile[512], secret[512];
@@ -38,12 +37,6 @@ struct hce_wallet {
 	char err[HCE_WALLET_ERR_MAX];
 };
 
-struct rsp {
-	long status;
-	char *buf;
-	size_t len;
-	json_t *body;
-};
 
 static int fail(struct hce_wallet *w, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -278,126 +271,19 @@ void hce_wallet_close(struct hce_wallet *w)
 	free(w);
 }
 
-/* ---- signed requests over libcurl ---- */
-
-static size_t collect(char *p, size_t sz, size_t n, void *arg)
+/* A signed request by this wallet (wallet/http.h); the failure reason into w->err. */
+static int http(struct hce_wallet *w, const char *method, const char *path, const char *key,
+		EVP_PKEY *priv, const char *reqid, const char *body, long timeout,
+		struct hce_iss_rsp *r)
 {
-	struct rsp *r = arg;
-	size_t add = sz * n;
-	char *nb;
+	struct hce_iss_http h = { .url = w->url, .cacert = w->cacert, .key = key,
+				  .priv = priv };
 
-	if (r->len + add + 1 > RSP_MAX)
-		return 0;
-	nb = realloc(r->buf, r->len + add + 1);
-	if (!nb)
-		return 0;
-	r->buf = nb;
-	memcpy(r->buf + r->len, p, add);
-	r->len += add;
-	r->buf[r->len] = '\0';
-	return add;
-}
-
-static void rsp_free(struct rsp *r)
-{
-	free(r->buf);
-	json_decref(r->body);
-	memset(r, 0, sizeof(*r));
-}
-
-static int header(struct curl_slist **hd, const char *name, const char *val)
-{
-	char line[700];
-	struct curl_slist *n;
-
-	snprintf(line, sizeof(line), "%s: %s", name, val);
-	n = curl_slist_append(*hd, line);
-	if (!n)
-		return -1;
-	*hd = n;
-	return 0;
-}
-
-/*
- * One request signed by principal key/priv. body NULL: GET. 0 when an HTTP answer with a
- * JSON body arrived (any status: the caller checks r->status), negative errno otherwise.
- */
-static int request(struct hce_wallet *w, const char *method, const char *path,
-		   const char *key, EVP_PKEY *priv, const char *reqid, const char *body,
-		   long timeout, struct rsp *r)
-{
-	size_t bl = body ? strlen(body) : 0;
-	struct curl_slist *hd = NULL;
-	char url[700], tm[24], *ss = NULL, *sig = NULL;
-	json_error_t je;
-	CURLcode rc;
-	CURL *c;
-	int ret = 0;
-
-	memset(r, 0, sizeof(*r));
-	if (!w->url[0] || !w->cacert[0])
-		return fail(w, -EINVAL, "issuer url and certificate required");
-	c = curl_easy_init();
-	if (!c)
-		return fail(w, -ENOMEM, "curl: out of memory");
-	snprintf(url, sizeof(url), "%s%s", w->url, path);
-	snprintf(tm, sizeof(tm), "%lld", (long long)time(NULL));
-	ss = hce_iss_sign_string(method, path, key, reqid, tm, (const uint8_t *)body, bl);
-	sig = ss ? hce_iss_sign(priv, ss) : NULL;
-	if (!sig || header(&hd, "X-HCE-Key", key) || header(&hd, "X-HCE-Request-Id", reqid) ||
-	    header(&hd, "X-HCE-Time", tm) || header(&hd, "X-HCE-Signature", sig) ||
-	    header(&hd, "Content-Type", "application/json") || header(&hd, "Expect", "")) {
-		ret = fail(w, -ENOMEM, "request: cannot sign or build headers");
-		goto out;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CAINFO, w->cacert);
-	curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hd);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (body) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)bl);
-	}
-	rc = curl_easy_perform(c);
-	if (rc != CURLE_OK) {
-		ret = fail(w, -EIO, "%s %s: %s", method, path, curl_easy_strerror(rc));
-		goto out;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-	r->body = r->buf ? json_loadb(r->buf, r->len, JSON_REJECT_DUPLICATES, &je) : NULL;
-	if (!json_is_object(r->body)) {
-		ret = fail(w, -EPROTO, "%s %s: HTTP %ld without a JSON object", method, path,
-			   r->status);
-		goto out;
-	}
-	if (r->status != 200) {
-		const char *code = json_string_value(json_object_get(r->body, "error"));
-		const char *msg = json_string_value(json_object_get(r->body, "message"));
-
-		ret = fail(w, r->status >= 500 ? -EIO : -EACCES, "%s %s: HTTP %ld %s: %s", method,
-			   path, r->status, code ? code : "?", msg ? msg : "");
-	}
-out:
-	free(ss);
-	free(sig);
-	curl_slist_free_all(hd);
-	curl_easy_cleanup(c);
-	if (ret && ret != -EACCES)
-		rsp_free(r);
-	return ret;
+	return hce_iss_http(&h, method, path, reqid, body, timeout, r, w->err, sizeof(w->err));
 }
 
 static int dev_request(struct hce_wallet *w, const char *method, const char *path,
-		       const char *reqid, json_t *body, long timeout, struct rsp *r)
+		       const char *reqid, json_t *body, long timeout, struct hce_iss_rsp *r)
 {
 	char key[48], *s = NULL;
 	int ret;
@@ -413,7 +299,7 @@ static int dev_request(struct hce_wallet *w, const char *method, const char *pat
 		if (!s)
 			return fail(w, -ENOMEM, "request body: out of memory");
 	}
-	ret = request(w, method, path, key, w->sign, reqid, s, timeout, r);
+	ret = http(w, method, path, key, w->sign, reqid, s, timeout, r);
 	free(s);
 	return ret;
 }
@@ -550,7 +436,7 @@ int hce_wallet_enrol(struct hce_wallet *w, const char *code, const char *pin, si
 {
 	char *sp = NULL, *sl = NULL, *body = NULL, pass[65], reqid[80];
 	const char *dev, *acct;
-	struct rsp r;
+	struct hce_iss_rsp r;
 	json_t *o;
 	int ret;
 
@@ -587,23 +473,23 @@ int hce_wallet_enrol(struct hce_wallet *w, const char *code, const char *pin, si
 	for (char *p = reqid; *p; p++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p))
 			*p = '_';
-	ret = request(w, "POST", "/v1/enrol", "enrol", w->sign, reqid, body, w->cfg.timeout, &r);
+	ret = http(w, "POST", "/v1/enrol", "enrol", w->sign, reqid, body, w->cfg.timeout, &r);
 	free(body);
 	if (ret) {
-		rsp_free(&r);
+		hce_iss_rsp_free(&r);
 		return ret;
 	}
 	dev = json_string_value(json_object_get(r.body, "device_id"));
 	acct = json_string_value(json_object_get(r.body, "account_id"));
 	if (!dev || !acct || strlen(dev) > 20 || strlen(acct) > 20) {
-		rsp_free(&r);
+		hce_iss_rsp_free(&r);
 		return fail(w, -EPROTO, "enrol: device_id/account_id missing");
 	}
 	st_set_str(w, "device_id", dev);
 	st_set_str(w, "account_id", acct);
 	st_set_int(w, "seq", 1);
 	ret = install_token(w, json_object_get(r.body, "token"), pin, pin_len, keep_pin);
-	rsp_free(&r);
+	hce_iss_rsp_free(&r);
 	return ret;
 }
 
@@ -716,7 +602,7 @@ static int confirm_pending(struct hce_wallet *w)
 {
 	json_t *c = json_object_get(w->st, "confirm"), *b;
 	char reqid[96];
-	struct rsp r;
+	struct hce_iss_rsp r;
 	int ret;
 
 	if (!json_is_object(c))
@@ -733,7 +619,7 @@ static int confirm_pending(struct hce_wallet *w)
 		/* load_state: already done (an earlier confirm or a sync got there). */
 		ret = 0;
 	}
-	rsp_free(&r);
+	hce_iss_rsp_free(&r);
 	if (ret)
 		return ret;
 	json_object_del(w->st, "confirm");
@@ -749,7 +635,7 @@ static int apply_load(struct hce_wallet *w, struct hce_app *app, const json_t *l
 	json_int_t kidx = json_integer_value(json_object_get(ld, "key_index"));
 	uint8_t cmd[32], init[16], terminal[6], mac2[4], date[4], tim[3], tac[4];
 	char inith[33], tach[9], reqid[120];
-	struct rsp r;
+	struct hce_iss_rsp r;
 	json_t *b;
 	int ret;
 
@@ -782,7 +668,7 @@ static int apply_load(struct hce_wallet *w, struct hce_app *app, const json_t *l
 		     hce_iss_hex_exact(json_string_value(json_object_get(r.body, "time")) ?: "",
 				       tim, 3)))
 		ret = fail(w, -EPROTO, "load/mac2: malformed answer");
-	rsp_free(&r);
+	hce_iss_rsp_free(&r);
 	if (ret) {
 		hce_app_session_end(app);
 		return ret;
@@ -814,7 +700,7 @@ int hce_wallet_loads(struct hce_wallet *w, struct hce_app *app, unsigned int wai
 {
 	char path[160];
 	const json_t *a, *ld;
-	struct rsp r;
+	struct hce_iss_rsp r;
 	size_t i;
 	int ret;
 
@@ -831,12 +717,12 @@ int hce_wallet_loads(struct hce_wallet *w, struct hce_app *app, unsigned int wai
 		 wait);
 	ret = dev_request(w, "GET", path, "get", NULL, w->cfg.timeout + wait, &r);
 	if (ret) {
-		rsp_free(&r);
+		hce_iss_rsp_free(&r);
 		return ret;
 	}
 	a = json_object_get(r.body, "pending_loads");
 	if (!json_is_array(a)) {
-		rsp_free(&r);
+		hce_iss_rsp_free(&r);
 		return fail(w, -EPROTO, "loads: pending_loads missing");
 	}
 	json_array_foreach(a, i, ld) {
@@ -846,7 +732,7 @@ int hce_wallet_loads(struct hce_wallet *w, struct hce_app *app, unsigned int wai
 		if (loaded)
 			(*loaded)++;
 	}
-	rsp_free(&r);
+	hce_iss_rsp_free(&r);
 	return ret;
 }
 
@@ -875,7 +761,7 @@ int hce_wallet_sync(struct hce_wallet *w, struct hce_wallet_sync *res)
 	char reqid[120], why[160], tag[17];
 	uint8_t md[32];
 	json_t *recs, *body = NULL;
-	struct rsp r = { 0 };
+	struct hce_iss_rsp r = { 0 };
 	char *s;
 	int ret;
 
@@ -962,7 +848,7 @@ int hce_wallet_sync(struct hce_wallet *w, struct hce_wallet_sync *res)
 	ret = state_save(w);
 out:
 	json_decref(body);
-	rsp_free(&r);
+	hce_iss_rsp_free(&r);
 	hce_store_close(st);
 	free(out);
 	free(ack);
@@ -974,7 +860,7 @@ int hce_wallet_renew(struct hce_wallet *w, const char *pin, size_t pin_len, bool
 {
 	struct hce_wallet_status s;
 	char reqid[120];
-	struct rsp r;
+	struct hce_iss_rsp r;
 	json_t *b;
 	int ret;
 
@@ -996,6 +882,6 @@ int hce_wallet_renew(struct hce_wallet *w, const char *pin, size_t pin_len, bool
 	json_decref(b);
 	if (!ret)
 		ret = install_token(w, json_object_get(r.body, "token"), pin, pin_len, false);
-	rsp_free(&r);
+	hce_iss_rsp_free(&r);
 	return ret ? ret : 1;
 }

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * upload.c - terminal batch upload, deny list and token check (upload.h).
+ */
+#include "terminal/upload.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "wallet/http.h"
+
+static void principal(const struct hce_term_issuer *is, char out[24])
+{
+	char hex[13];
+
+	hce_iss_hex(is->id, 6, hex);
+	snprintf(out, 24, "term:%s", hex);
+}
+
+int hce_term_upload(const struct hce_term_issuer *is, const struct hce_iss_record *r, size_t n,
+		    const char *reqid, uint8_t *result, char *err, size_t errlen)
+{
+	static const char *const names[] = { "", "accepted", "duplicate", "mismatch", "bad_tac",
+					     "invalid", "unknown_card" };
+	struct hce_iss_http h = { .url = is->url, .cacert = is->cacert, .priv = is->key };
+	struct hce_iss_rsp rsp;
+	json_t *a = json_array(), *o, *e;
+	char key[24], *body;
+	size_t i, k;
+	int ret;
+
+	if (!n || n > HCE_ISS_MAX_RECORDS || !r || !result || !a) {
+		json_decref(a);
+		snprintf(err, errlen, "upload: 1..%d records", HCE_ISS_MAX_RECORDS);
+		return -EINVAL;
+	}
+	principal(is, key);
+	h.key = key;
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, hce_iss_record_json(&r[i]));
+	o = json_pack("{s:o}", "records", a);
+	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!body) {
+		snprintf(err, errlen, "upload: out of memory");
+		return -ENOMEM;
+	}
+	memset(result, 0, n);
+	ret = hce_iss_http(&h, "POST", "/v1/terminal/batch", reqid, body, 60, &rsp, err, errlen);
+	free(body);
+	if (!ret) {
+		a = json_object_get(rsp.body, "results");
+		if (json_array_size(a) != n)
+			ret = -EPROTO;
+		json_array_foreach(a, i, e) {
+			json_int_t idx = json_integer_value(json_object_get(e, "index"));
+			const char *s = json_string_value(json_object_get(e, "result"));
+
+			if (ret || idx < 0 || (size_t)idx >= n || !s || result[idx]) {
+				ret = -EPROTO;
+				break;
+			}
+			for (k = 1; k < sizeof(names) / sizeof(names[0]); k++)
+				if (!strcmp(s, names[k]))
+					result[idx] = (uint8_t)k;
+			if (!result[idx])
+				ret = -EPROTO;
+		}
+		if (ret)
+			snprintf(err, errlen, "upload: malformed results");
+	}
+	hce_iss_rsp_free(&rsp);
+	return ret;
+}
+
+static int cmp_serial(const void *a, const void *b)
+{
+	return memcmp(a, b, HCE_ISS_SERIAL_LEN);
+}
+
+int hce_term_denylist_fetch(const struct hce_term_issuer *is, struct hce_term_denylist *dl,
+			    char *err, size_t errlen)
+{
+	struct hce_iss_http h = { .url = is->url, .cacert = is->cacert, .priv = is->key };
+	struct hce_iss_rsp rsp;
+	char key[24], reqid[40];
+	const json_t *a, *e;
+	size_t i;
+	int ret;
+
+	principal(is, key);
+	h.key = key;
+	snprintf(reqid, sizeof(reqid), "deny-%ld", (long)random());
+	dl->n = 0;
+	ret = hce_iss_http(&h, "GET", "/v1/denylist", reqid, NULL, 30, &rsp, err, errlen);
+	if (!ret) {
+		a = json_object_get(rsp.body, "serials");
+		if (!json_is_array(a) || json_array_size(a) > HCE_TERM_DENY_MAX ||
+		    !json_is_integer(json_object_get(rsp.body, "version")))
+			ret = -EPROTO;
+		dl->version = json_integer_value(json_object_get(rsp.body, "version"));
+		json_array_foreach(a, i, e) {
+			const char *s = json_string_value(e);
+
+			if (ret || !s || strlen(s) != 20 ||
+			    hce_iss_hex_exact(s, dl->serial[dl->n], HCE_ISS_SERIAL_LEN)) {
+				ret = -EPROTO;
+				break;
+			}
+			dl->n++;
+		}
+		if (ret) {
+			dl->n = 0;
+			snprintf(err, errlen, "denylist: malformed answer");
+		}
+		qsort(dl->serial, dl->n, HCE_ISS_SERIAL_LEN, cmp_serial);
+	}
+	hce_iss_rsp_free(&rsp);
+	return ret;
+}
+
+enum hce_term_token_verdict hce_term_token_check(const uint8_t ef0015[30],
+						 const uint8_t today[4],
+						 const struct hce_term_denylist *dl)
+{
+	const uint8_t *start = ef0015 + 20, *end = ef0015 + 24;
+
+	if (!hce_iss_bcd_date_ok(start) || !hce_iss_bcd_date_ok(end) ||
+	    !hce_iss_bcd_date_ok(today))
+		return HCE_TERM_TOKEN_BAD;
+	/* BCD YYYYMMDD compares like the date it encodes. */
+	if (memcmp(today, start, 4) < 0)
+		return HCE_TERM_TOKEN_NOT_YET;
+	if (memcmp(today, end, 4) > 0)
+		return HCE_TERM_TOKEN_EXPIRED;
+	if (dl && dl->n && bsearch(ef0015 + 10, dl->serial, dl->n, HCE_ISS_SERIAL_LEN, cmp_serial))
+		return HCE_TERM_TOKEN_DENIED;
+	return HCE_TERM_TOKEN_OK;
+}
+
+const char *hce_term_token_verdict_str(enum hce_term_token_verdict v)
+{
+	switch (v) {
+	case HCE_TERM_TOKEN_OK:
+		return "ok";
+	case HCE_TERM_TOKEN_NOT_YET:
+		return "token not yet valid";
+	case HCE_TERM_TOKEN_EXPIRED:
+		return "token expired";
+	case HCE_TERM_TOKEN_DENIED:
+		return "token revoked (deny list)";
+	default:
+		return "token dates malformed";
+	}
+}

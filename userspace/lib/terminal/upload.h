@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * upload.h - the terminal's side of hce-issuer (issuer-protocol.md): batch upload of its
+ * purchase records (POST /v1/terminal/batch, signed by the terminal's P-256 key), the deny
+ * list (GET /v1/denylist) and the token check made before a debit: the card's EF 0015
+ * validity dates against the terminal's date, and its serial against the deny list.
+ * Wiring into hce-terminal: Documentation/wallet.md "Terminal side".
+ */
+#ifndef HCE_TERMINAL_UPLOAD_H
+#define HCE_TERMINAL_UPLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "issuer/issuer.h"
+
+struct hce_term_issuer {
+	const char *url;	/* https://host:port */
+	const char *cacert;	/* the issuer's certificate (pinned) */
+	uint8_t id[6];		/* terminal id (term:<hex12>) */
+	EVP_PKEY *key;		/* the terminal's P-256 key registered with terminal-add */
+};
+
+enum hce_term_upload_result {
+	HCE_TERM_UP_NONE = 0,
+	HCE_TERM_UP_ACCEPTED,
+	HCE_TERM_UP_DUPLICATE,
+	HCE_TERM_UP_MISMATCH,		/* counted once (first report); disagreement recorded */
+	HCE_TERM_UP_BAD_TAC,		/* forgery log, never counted */
+	HCE_TERM_UP_INVALID,
+	HCE_TERM_UP_UNKNOWN_CARD,
+};
+
+/*
+ * Upload n (1..HCE_ISS_MAX_RECORDS) records in one batch with request id reqid (reuse it to
+ * retry the same batch after a transport failure: the issuer answers the stored result).
+ * result[i] receives each record's outcome. 0, or negative errno (-EIO: retry, -EACCES:
+ * refused, -EPROTO: malformed answer), the reason in err.
+ */
+int hce_term_upload(const struct hce_term_issuer *is, const struct hce_iss_record *r, size_t n,
+		    const char *reqid, uint8_t *result, char *err, size_t errlen);
+
+#define HCE_TERM_DENY_MAX 4096
+
+struct hce_term_denylist {
+	int64_t version;
+	size_t n;
+	uint8_t serial[HCE_TERM_DENY_MAX][HCE_ISS_SERIAL_LEN];	/* sorted */
+};
+
+/* Fetch the deny list. 0 or negative errno as above. */
+int hce_term_denylist_fetch(const struct hce_term_issuer *is, struct hce_term_denylist *dl,
+			    char *err, size_t errlen);
+
+enum hce_term_token_verdict {
+	HCE_TERM_TOKEN_OK = 0,
+	HCE_TERM_TOKEN_NOT_YET = 1,	/* before EF 0015's start date */
+	HCE_TERM_TOKEN_EXPIRED = 2,	/* after EF 0015's expiry date */
+	HCE_TERM_TOKEN_DENIED = 3,	/* serial on the deny list */
+	HCE_TERM_TOKEN_BAD = 4,		/* dates not valid BCD */
+};
+
+/*
+ * The check before a debit: ef0015 (30 bytes as READ BINARY gave it: serial at 10..19,
+ * start date at 20..23, expiry at 24..27, BCD YYYYMMDD), today (BCD YYYYMMDD, the terminal's
+ * date), dl (may be NULL: no deny list yet).
+ */
+enum hce_term_token_verdict hce_term_token_check(const uint8_t ef0015[30],
+						 const uint8_t today[4],
+						 const struct hce_term_denylist *dl);
+
+/* A text for the verdict ("ok", "token expired", ...). */
+const char *hce_term_token_verdict_str(enum hce_term_token_verdict v);
+
+#endif /* HCE_TERMINAL_UPLOAD_H */

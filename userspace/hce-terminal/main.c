@@ -372,7 +372,7 @@ int main(int argc, char **argv)
 			return HCE_TERM_E_USAGE;
 		}
 	}
-	if (use_pcsc + use_nfc + !!exec_cmd != 1) {
+	if (strcmp(cmd, "records") && use_pcsc + use_nfc + !!exec_cmd != 1) {
 		fprintf(stderr, "hce-terminal: choose one of --nfc, --pcsc and --stdio-exec\n");
 		return HCE_TERM_E_USAGE;
 	}

@@ -1065,24 +1065,29 @@ static int vctrl_pair_create(u32 *card_idx, u32 *reader_idx)
 		goto out_free_pair;
 	}
 
-	p->card = nfc_hce_register(&vctrl_card_ops, p, NULL);
-	if (IS_ERR(p->card)) {
-		rc = PTR_ERR(p->card);
-		goto out_destroy_wq;
-	}
-	p->card_idx = nfc_hce_idx(p->card);
-
+	/*
+	 * The reader's index is known before the card becomes visible, so a
+	 * GET_DEVICE racing this never reports another device as its reader.
+	 */
 	p->reader = nfc_allocate_device(&vctrl_reader_ops, NFC_PROTO_ISO14443_MASK,
 					0, 0);
 	if (!p->reader) {
 		rc = -ENOMEM;
-		goto out_unregister_card;
+		goto out_destroy_wq;
 	}
 	nfc_set_drvdata(p->reader, p);
 	p->reader_idx = p->reader->idx;
+
+	p->card = nfc_hce_register(&vctrl_card_ops, p, NULL);
+	if (IS_ERR(p->card)) {
+		rc = PTR_ERR(p->card);
+		goto out_free_reader;
+	}
+	p->card_idx = nfc_hce_idx(p->card);
+
 	rc = nfc_register_device(p->reader);
 	if (rc)
-		goto out_free_reader;
+		goto out_unregister_card;
 
 	mutex_lock(&p->lock);
 	p->ready = true;
@@ -1094,8 +1099,6 @@ static int vctrl_pair_create(u32 *card_idx, u32 *reader_idx)
 	*reader_idx = p->reader_idx;
 	return 0;
 
-out_free_reader:
-	nfc_free_device(p->reader);
 out_unregister_card:
 	mutex_lock(&p->lock);
 	p->dying = true;
@@ -1104,6 +1107,8 @@ out_unregister_card:
 	flush_workqueue(p->wq);
 	cancel_work_sync(&p->discover_work);
 	nfc_hce_dev_put(p->card);
+out_free_reader:
+	nfc_free_device(p->reader);
 out_destroy_wq:
 	destroy_workqueue(p->wq);
 out_free_pair:

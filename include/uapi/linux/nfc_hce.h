@@ -62,7 +62,12 @@
  *	%NFC_HCE_ATTR_FWI (0..14), %NFC_HCE_ATTR_SFGI (0..14),
  *	%NFC_HCE_ATTR_HIST_BYTES (0..15 bytes), %NFC_HCE_ATTR_WTX_MAX (0..60).
  *	Attributes not given keep their value. Takes effect at the next
- *	activation. -EINVAL for out-of-range values.
+ *	activation. Values beyond the attribute policy (FSCI above 8, FWI or
+ *	SFGI above 14, WTX_MAX above 60, UID_RANDOM above 1, a UID longer
+ *	than 10 or more than 15 historical bytes) are refused by netlink
+ *	validation with -ERANGE; a UID of another length than 4, 7 or 10,
+ *	one starting with the cascade tag 0x88, or a UID together with
+ *	UID_RANDOM 1 gets -EINVAL. Nothing changes on an error.
  * @NFC_HCE_CMD_APDU: event to the owner: a C-APDU. Attributes
  *	%NFC_HCE_ATTR_DEVICE_INDEX, %NFC_HCE_ATTR_SESSION_ID, %NFC_HCE_ATTR_SEQ,
  *	%NFC_HCE_ATTR_APDU.
@@ -96,6 +101,8 @@
  *	activation is due, 0 = never), %NFC_HCE_ATTR_DROP_EVERY (every Nth frame
  *	on air is lost and recovered by ISO-DEP rules, 0 = never),
  *	%NFC_HCE_ATTR_READER_FSDI (0..8, FSDI the reader sends in RATS).
+ *	A bit rate above 848 or an FSDI above 8 gets -ERANGE (policy), a bit
+ *	rate of another value -EINVAL.
  * @__NFC_HCE_CMD_AFTER_LAST: internal use
  */
 enum nfc_hce_commands {

@@ -393,10 +393,10 @@ static void shim_register(void)
 
 /* ---------------- operations ---------------- */
 
-enum op { OP_PURCHASE, OP_LOAD, OP_CAPP, OP_MAC_FAIL };
+enum op { OP_PURCHASE, OP_LOAD, OP_CAPP, OP_MAC_FAIL, OP_CAPPED };
 
 static const char *const op_name[] = { "purchase", "load", "compound purchase",
-				       "MAC failure" };
+				       "MAC failure", "purchase under the offline cap" };
 static const char *const mode_name[] = { "ioerr", "crash", "torn", "power loss" };
 
 #define AMT_PURCHASE 1234u
@@ -643,7 +643,7 @@ static void check_after(struct __test_metadata *_metadata, const char *path, enu
 			EXPECT_EQ(e.type, pr.type);
 			if (e.counter == 0)
 				has_ctc0 = 1;
-			if ((e.amount == AMT_PURCHASE && op == OP_PURCHASE) ||
+			if ((e.amount == AMT_PURCHASE && (op == OP_PURCHASE || op == OP_CAPPED)) ||
 			    (e.amount == AMT_CAPP && op == OP_CAPP)) {
 				after = 1;
 				op_counter = e.counter;
@@ -683,7 +683,25 @@ static void check_after(struct __test_metadata *_metadata, const char *path, enu
 	t_card_keys(&keys, HCE_ALG_3DES);
 	ASSERT_EQ(0, hce_purse_open(st, &keys, &p));
 	ASSERT_EQ(HCE_SW_OK, t_select_ep(hce_purse_app(p)));
-	if (op == OP_PURCHASE || op == OP_CAPP) {
+	if (op == OP_CAPPED) {
+		struct hce_store_outrec out[HCE_LOG_RECORDS + 2];
+		struct hce_store_offline off;
+		size_t nout = 0, j;
+		int in_outbox = 0;
+
+		/* The cap and the outbox move with the debit, in its transaction. */
+		ASSERT_EQ(0, hce_store_offline(st, &off));
+		ASSERT_TRUE(off.set);
+		EXPECT_EQ(sum_p, off.spent) TH_LOG("%s: offline spent", what);
+		EXPECT_EQ(purchases, off.count) TH_LOG("%s: offline count", what);
+		ASSERT_EQ(0, hce_store_outbox(st, out, HCE_LOG_RECORDS + 2, &nout));
+		EXPECT_EQ(purchases, nout) TH_LOG("%s: outbox", what);
+		for (j = 0; j < nout; j++)
+			in_outbox |= out[j].amount == AMT_PURCHASE && out[j].counter == op_counter &&
+				     out[j].ttc == TTC;
+		EXPECT_EQ(after, in_outbox) TH_LOG("%s: outbox record", what);
+	}
+	if (op == OP_PURCHASE || op == OP_CAPP || op == OP_CAPPED) {
 		uint8_t pc[8] = { 0x80, 0x5A, 0x00, op == OP_CAPP ? 0x09 : 0x06, 0x02, 0, 0, 8 };
 		uint16_t sw;
 
@@ -723,6 +741,8 @@ static void crash_every_point(struct __test_metadata *_metadata, enum op op)
 	ASSERT_EQ(0, hce_store_open(base, HCE_STORE_CREATE, &st, NULL));
 	t_card_data(&cd, HCE_ALG_3DES);
 	ASSERT_EQ(0, hce_store_personalise(st, &cd, 0));
+	if (op == OP_CAPPED)
+		ASSERT_EQ(0, hce_store_set_offline(st, 1000000, 1000, 0, true));
 	hce_store_close(st);	/* last connection: checkpointed, WAL removed */
 
 	/* count the fault points with no fault */
@@ -796,6 +816,11 @@ TEST(crash_at_every_write_and_sync_of_compound_purchase)
 TEST(crash_at_every_write_and_sync_of_mac_failure_count)
 {
 	crash_every_point(_metadata, OP_MAC_FAIL);
+}
+
+TEST(crash_at_every_write_and_sync_of_purchase_under_offline_cap)
+{
+	crash_every_point(_metadata, OP_CAPPED);
 }
 
 TEST_HARNESS_MAIN

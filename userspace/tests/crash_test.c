@@ -393,10 +393,11 @@ static void shim_register(void)
 
 /* ---------------- operations ---------------- */
 
-enum op { OP_PURCHASE, OP_LOAD, OP_CAPP, OP_MAC_FAIL, OP_CAPPED };
+enum op { OP_PURCHASE, OP_LOAD, OP_CAPP, OP_MAC_FAIL, OP_CAPPED, OP_SYNC_DONE };
 
 static const char *const op_name[] = { "purchase", "load", "compound purchase",
-				       "MAC failure", "purchase under the offline cap" };
+				       "MAC failure", "purchase under the offline cap",
+				       "sync acknowledgement (outbox removal, cap restored)" };
 static const char *const mode_name[] = { "ioerr", "crash", "torn", "power loss" };
 
 #define AMT_PURCHASE 1234u
@@ -444,6 +445,37 @@ static void child(const char *path, enum op op, int fault_at, enum fault_mode mo
 	app = hce_purse_app(p);
 	if (t_select_ep(app) != HCE_SW_OK)
 		_exit(3);
+	if (op == OP_SYNC_DONE) {
+		struct hce_store_outrec out[4];
+		size_t nout = 0;
+		int ret;
+
+		/* A purchase (unarmed) fills the outbox; the wallet's acknowledgement is armed. */
+		if (t_purchase(app, HCE_ALG_3DES, AMT_PURCHASE, TTC, &pu) != HCE_SW_OK ||
+		    hce_store_outbox(st, out, 4, &nout) || nout != 1)
+			_exit(4);
+		g.count = 0;
+		g.fault_at = fault_at;
+		g.mode = mode;
+		g.armed = 1;
+		ret = hce_store_outbox_done(st, out, nout, true, 2000000, 2000);
+		rep.kind = 1;
+		rep.sw = ret ? HCE_SW_MEMORY_FAILURE : HCE_SW_OK;
+		if (write(wfd, &rep, sizeof(rep)) != sizeof(rep))
+			_exit(6);
+		if (mode == MODE_IOERR && g.faulted) {
+			g.armed = 0;
+			rep.after_sw = t_purchase(app, HCE_ALG_3DES, 1, TTC + 1, &pu);
+			g.armed = 1;
+		}
+		hce_purse_close(p);
+		hce_store_close(st);
+		rep.kind = 2;
+		rep.count = g.count;
+		if (write(wfd, &rep, sizeof(rep)) != sizeof(rep))
+			_exit(6);
+		_exit(0);
+	}
 	if (op == OP_LOAD) {
 		uint16_t online;
 
@@ -650,6 +682,30 @@ static void check_after(struct __test_metadata *_metadata, const char *path, enu
 			}
 		}
 	}
+	if (op == OP_SYNC_DONE) {
+		struct hce_store_outrec out[HCE_LOG_RECORDS + 2];
+		struct hce_store_offline off;
+		size_t nout = 0, j;
+		int acked = 1;
+
+		/*
+		 * Before: the purchase is in the outbox and counted against the old cap. After:
+		 * it left the outbox, the cap is the new one and counts only what is left (the
+		 * ioerr mode's extra purchase).
+		 */
+		ASSERT_EQ(0, hce_store_offline(st, &off));
+		ASSERT_EQ(0, hce_store_outbox(st, out, HCE_LOG_RECORDS + 2, &nout));
+		for (j = 0; j < nout; j++)
+			acked &= !(out[j].amount == AMT_PURCHASE && out[j].ttc == TTC);
+		EXPECT_EQ(acked ? 2000000u : 1000000u, off.cap_amount) TH_LOG("%s: cap", what);
+		EXPECT_EQ(acked ? 2000u : 1000u, off.cap_count) TH_LOG("%s: cap count", what);
+		EXPECT_EQ(acked ? sum_p - AMT_PURCHASE : sum_p, off.spent) TH_LOG("%s: spent", what);
+		EXPECT_EQ(acked ? purchases - 1 : purchases, off.count) TH_LOG("%s: count", what);
+		EXPECT_EQ(acked ? purchases - 1 : purchases, nout) TH_LOG("%s: outbox", what);
+		after = acked;
+		if (o->answered && o->ans.sw == HCE_SW_OK)
+			EXPECT_TRUE(after) TH_LOG("%s: answered done but not committed", what);
+	}
 	EXPECT_EQ(T_BALANCE - sum_p + sum_l, s.balance) TH_LOG("%s: balance", what);
 	EXPECT_EQ(purchases, s.ctc) TH_LOG("%s: CTC", what);
 	EXPECT_EQ(loads, s.online_counter) TH_LOG("%s: online counter", what);
@@ -741,7 +797,7 @@ static void crash_every_point(struct __test_metadata *_metadata, enum op op)
 	ASSERT_EQ(0, hce_store_open(base, HCE_STORE_CREATE, &st, NULL));
 	t_card_data(&cd, HCE_ALG_3DES);
 	ASSERT_EQ(0, hce_store_personalise(st, &cd, 0));
-	if (op == OP_CAPPED)
+	if (op == OP_CAPPED || op == OP_SYNC_DONE)
 		ASSERT_EQ(0, hce_store_set_offline(st, 1000000, 1000, 0, true));
 	hce_store_close(st);	/* last connection: checkpointed, WAL removed */
 
@@ -821,6 +877,11 @@ TEST(crash_at_every_write_and_sync_of_mac_failure_count)
 TEST(crash_at_every_write_and_sync_of_purchase_under_offline_cap)
 {
 	crash_every_point(_metadata, OP_CAPPED);
+}
+
+TEST(crash_at_every_write_and_sync_of_sync_acknowledgement)
+{
+	crash_every_point(_metadata, OP_SYNC_DONE);
 }
 
 TEST_HARNESS_MAIN

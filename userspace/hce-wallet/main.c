@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <time.h>
 
@@ -33,6 +34,11 @@ static void usage(FILE *f)
 		"  sync                      upload records, receive balance and a fresh cap\n"
 		"  loads [--wait S]          take pending issuer loads onto the card (long poll S s)\n"
 		"  renew [--force]           renew the token (when due, or now)\n"
+		"  watch [--wait S] [--rounds N]\n"
+		"                            keep in step beside hced: sync when records wait (after\n"
+		"                            each fare) or every S s, long-poll the issuer S s for\n"
+		"                            loads and put them on the card (keys: --pin-file or the\n"
+		"                            kept PIN), renew when due (--pin-file); N rounds (0: ever)\n"
 		"Exit codes: 0 done; 1 usage; 2 issuer refused; 3 transport (retry); 4 card/vault;\n"
 		"  5 not enrolled; 6 sync done but a discrepancy or rejected record was reported.\n");
 }
@@ -122,8 +128,17 @@ static int cmd_sync(struct hce_wallet *w)
 	return r.rejected || r.discrepancy ? 6 : 0;
 }
 
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
 static int cmd_loads(struct hce_wallet *w, const char *card, const char *secret,
-		     unsigned int log2n, const char *pin_file, unsigned int wait)
+		     unsigned int log2n, const char *pin_file, unsigned int wait,
+		     unsigned long rounds, bool watch)
 {
 	struct hce_vault_cfg vc = { .device_secret = secret, .log2n = log2n };
 	char err[HCE_VAULT_ERR_MAX > HCE_STORE_ERR_MAX ? HCE_VAULT_ERR_MAX : HCE_STORE_ERR_MAX];
@@ -151,7 +166,6 @@ static int cmd_loads(struct hce_wallet *w, const char *card, const char *secret,
 		}
 	}
 	ret = hce_vault_unlock(v, pin_file ? pin : NULL, (size_t)pl);
-	memset(pin, 0, sizeof(pin));
 	if (ret) {
 		fprintf(stderr, "hce-wallet: vault: %s\n", hce_vault_errmsg(v));
 		goto out;
@@ -161,11 +175,62 @@ static int cmd_loads(struct hce_wallet *w, const char *card, const char *secret,
 		fprintf(stderr, "hce-wallet: purse: %s\n", strerror(-ret));
 		goto out;
 	}
-	ret = hce_wallet_loads(w, hce_purse_app(p), wait, &n, &amount);
-	if (ret)
-		fprintf(stderr, "hce-wallet: loads: %s\n", hce_wallet_errmsg(w));
-	printf("loads: %u applied, %u.%02u\n", n, amount / 100, amount % 100);
+	if (!watch) {
+		ret = hce_wallet_loads(w, hce_purse_app(p), wait, &n, &amount);
+		if (ret)
+			fprintf(stderr, "hce-wallet: loads: %s\n", hce_wallet_errmsg(w));
+		printf("loads: %u applied, %u.%02u\n", n, amount / 100, amount % 100);
+		goto out;
+	}
+	/*
+	 * watch: one round = sync when records wait or the last sync is older than wait,
+	 * then a long poll for loads. Transport failures are logged and retried next round
+	 * (request ids make the retry safe); a refusal by the issuer ends the watch.
+	 */
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	for (unsigned long i = 0; !stop && (!rounds || i < rounds); i++) {
+		struct hce_wallet_status s;
+		struct hce_wallet_sync r;
+
+		ret = hce_wallet_status(w, &s);
+		if (!ret && (s.outbox || time(NULL) - s.last_sync >= (time_t)wait)) {
+			ret = hce_wallet_sync(w, &r);
+			if (!ret)
+				printf("sync: %zu sent, %zu cleared, cap %s, account %" PRId64
+				       ", card %u%s, token %s\n", r.uploaded, r.acknowledged,
+				       r.cap_restored ? "restored" : "kept", r.account_balance,
+				       r.card_balance, r.discrepancy ? " DISCREPANCY" : "", r.state);
+		}
+		if (!ret && pl > 0 && hce_wallet_renew(w, pin, (size_t)pl, false) == 1) {
+			printf("renewed\n");
+			/* The card file was re-personalised: take the new keys. */
+			hce_purse_close(p);
+			p = NULL;
+			ret = hce_vault_unlock(v, pin, (size_t)pl);
+			if (!ret)
+				ret = hce_purse_open(st, hce_vault_keys(v), &p);
+		}
+		if (!ret) {
+			n = 0;
+			amount = 0;
+			ret = hce_wallet_loads(w, hce_purse_app(p), wait, &n, &amount);
+			if (n)
+				printf("loads: %u applied, %u.%02u\n", n, amount / 100,
+				       amount % 100);
+		}
+		fflush(stdout);
+		if (ret == -EIO) {
+			fprintf(stderr, "hce-wallet: watch: %s (retrying)\n", hce_wallet_errmsg(w));
+			sleep(wait ? wait : 1);
+			ret = 0;
+		} else if (ret) {
+			fprintf(stderr, "hce-wallet: watch: %s\n", hce_wallet_errmsg(w));
+			break;
+		}
+	}
 out:
+	memset(pin, 0, sizeof(pin));
 	hce_purse_close(p);
 	hce_vault_close(v);
 	hce_store_close(st);
@@ -186,6 +251,7 @@ int main(int argc, char **argv)
 		{ "keep-pin", no_argument, NULL, 'k' },
 		{ "force", no_argument, NULL, 'F' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "rounds", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -194,6 +260,7 @@ int main(int argc, char **argv)
 	char pin[HCE_VAULT_PIN_MAX + 1], err[HCE_WALLET_ERR_MAX];
 	bool keep_pin = false, force = false;
 	unsigned int wait = 0;
+	unsigned long rounds = 0;
 	struct hce_wallet *w;
 	int c, ret, rc, pl;
 
@@ -211,6 +278,7 @@ int main(int argc, char **argv)
 		case 'k': keep_pin = true; break;
 		case 'F': force = true; break;
 		case 'w': wait = (unsigned int)strtoul(optarg, NULL, 10); break;
+		case 'r': rounds = strtoul(optarg, NULL, 10); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
 		}
@@ -231,7 +299,10 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "sync")) {
 		rc = cmd_sync(w);
 	} else if (!strcmp(cmd, "loads")) {
-		rc = cmd_loads(w, cfg.card, cfg.device_secret, cfg.log2n, pin_file, wait);
+		rc = cmd_loads(w, cfg.card, cfg.device_secret, cfg.log2n, pin_file, wait, 0, false);
+	} else if (!strcmp(cmd, "watch")) {
+		rc = cmd_loads(w, cfg.card, cfg.device_secret, cfg.log2n, pin_file, wait ? wait : 30,
+			       rounds, true);
 	} else if (!strcmp(cmd, "enrol") || !strcmp(cmd, "renew")) {
 		bool enrol = !strcmp(cmd, "enrol");
 

@@ -69,6 +69,8 @@ struct nfc_hce_stats {
  * @seq: sequence of the last C-APDU sent to the owner
  * @pending: a C-APDU waits for its R-APDU
  * @wtx_count: extensions used by the outstanding C-APDU
+ * @fwi: FWI of the ATS this session was activated with
+ * @wtx_max: extensions granted per C-APDU in this session
  * @due: jiffies at which the current FWT of the outstanding C-APDU ends
  * @deadline: fires every FWT while a C-APDU is outstanding
  *
@@ -81,6 +83,8 @@ struct nfc_hce_session {
 	u32 seq;
 	bool pending;
 	unsigned int wtx_count;
+	u8 fwi;
+	u8 wtx_max;
 	unsigned long due;
 	struct delayed_work deadline;
 };
@@ -106,6 +110,8 @@ struct nfc_hce_tm_event {
  * @owner_portid: netlink port of the owner
  * @owner_net: network namespace of the owner
  * @cfg: listen identity
+ * @listen_cfg: the identity of the current listen period (what the reader
+ *	gets in the ATS; sessions take FWI and WTX_MAX from it)
  * @sess: current session or NULL
  * @next_session: last session id handed out
  * @stats: counters
@@ -127,6 +133,7 @@ struct nfc_hce_dev {
 	u32 owner_portid;
 	possible_net_t owner_net;
 	struct nfc_hce_listen cfg;
+	struct nfc_hce_listen listen_cfg;
 	struct nfc_hce_session *sess;
 	u32 next_session;
 	struct nfc_hce_stats stats;
@@ -374,8 +381,7 @@ static void nfc_hce_queue_deadline_locked(struct nfc_hce_session *sess,
  */
 static void nfc_hce_arm_deadline_locked(struct nfc_hce_session *sess)
 {
-	struct nfc_hce_dev *hdev = sess->hdev;
-	unsigned long delay = usecs_to_jiffies(nfc_hce_fwt_us(hdev->cfg.fwi));
+	unsigned long delay = usecs_to_jiffies(nfc_hce_fwt_us(sess->fwi));
 
 	sess->due = jiffies + max(delay, 1UL);
 	nfc_hce_queue_deadline_locked(sess, delay);
@@ -430,7 +436,7 @@ static void nfc_hce_deadline_work(struct work_struct *work)
 		nfc_hce_queue_deadline_locked(sess, sess->due - jiffies);
 		goto out_unlock;
 	}
-	if (sess->wtx_count < hdev->cfg.wtx_max) {
+	if (sess->wtx_count < sess->wtx_max) {
 		sess->wtx_count++;
 		hdev->stats.wtx++;
 		hdev->ops->wtx(hdev, sess->id);
@@ -480,6 +486,9 @@ int nfc_hce_activated(struct nfc_hce_dev *hdev, const u8 *uid, u8 uid_len,
 	if (++hdev->next_session == 0)
 		hdev->next_session = 1;
 	sess->id = hdev->next_session;
+	/* SET_LISTEN takes effect at the next listen period, not in this one */
+	sess->fwi = hdev->listen_cfg.fwi;
+	sess->wtx_max = hdev->listen_cfg.wtx_max;
 	hdev->sess = sess;
 	hdev->listening = false;
 	hdev->stats.activations++;
@@ -663,8 +672,10 @@ static int nfc_hce_nfc_start_poll(struct nfc_dev *ndev, u32 im_protocols,
 		get_random_bytes(&hdev->cfg.uid[1], 3);
 	}
 	rc = hdev->ops->listen(hdev, &hdev->cfg);
-	if (!rc)
+	if (!rc) {
 		hdev->listening = true;
+		hdev->listen_cfg = hdev->cfg;
+	}
 out_unlock:
 	mutex_unlock(&hdev->lock);
 	return rc;
@@ -743,6 +754,7 @@ struct nfc_hce_dev *nfc_hce_register(const struct nfc_hce_ops *ops,
 	hdev->cfg.fsci = 8;
 	hdev->cfg.fwi = min_t(unsigned int, default_fwi, NFC_HCE_FWI_MAX);
 	hdev->cfg.wtx_max = min_t(unsigned int, default_wtx_max, NFC_HCE_WTX_MAX);
+	hdev->listen_cfg = hdev->cfg;
 
 	hdev->ndev = nfc_allocate_device(&nfc_hce_nfc_ops, NFC_PROTO_ISO14443_MASK,
 					 0, 0);

@@ -62,8 +62,10 @@
  *	%NFC_HCE_ATTR_FWI (0..14), %NFC_HCE_ATTR_SFGI (0..14),
  *	%NFC_HCE_ATTR_HIST_BYTES (0..15 bytes), %NFC_HCE_ATTR_WTX_MAX (0..60).
  *	Attributes not given keep their value. Takes effect at the next
- *	activation. Values beyond the attribute policy (FSCI above 8, FWI or
- *	SFGI above 14, WTX_MAX above 60, UID_RANDOM above 1, a UID longer
+ *	listen (%NFC_CMD_START_POLL): an open session and the current listen
+ *	period keep the identity, FWI and WTX_MAX they started with.
+ *	Values beyond the attribute policy (FSCI above 8, FWI or SFGI above
+ *	14, WTX_MAX above 60, UID_RANDOM above 1, a UID longer
  *	than 10 or more than 15 historical bytes) are refused by netlink
  *	validation with -ERANGE; a UID of another length than 4, 7 or 10,
  *	one starting with the cascade tag 0x88, or a UID together with

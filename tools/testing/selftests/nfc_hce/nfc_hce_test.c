@@ -565,6 +565,40 @@ TEST_F(pair, deadline_expiry)
 	roundtrip(_metadata, self, 20, 20, 3);
 }
 
+/*
+ * SET_LISTEN during a session applies from the next listen period: the
+ * reader negotiated FWI in the ATS, and the open session keeps that FWI and
+ * its WTX_MAX. (The deadline used to read the live settings: raising FWI to
+ * 14 and WTX_MAX to 60 mid-session stretched it from 19 ms to 5 minutes.)
+ */
+TEST_F(pair, set_listen_mid_session_keeps_deadline)
+{
+	struct hce_listen l = HCE_LISTEN_KEEP;
+	struct hce_dev_info d;
+	long t0, dt;
+	int n;
+
+	l.fwi = 4;
+	l.wtx_max = 3;			/* deadline 19.3 ms */
+	ASSERT_EQ(0, hce_set_listen(&self->own, self->p.card, &l));
+	activate(_metadata, self);
+	l.fwi = 14;
+	l.wtx_max = NFC_HCE_WTX_MAX;	/* 5 minutes, for the next listen */
+	ASSERT_EQ(0, hce_set_listen(&self->own, self->p.card, &l));
+	ASSERT_EQ(0, hce_info(&self->ctl, self->p.card, &d));
+	EXPECT_EQ(4949032u * 61, d.deadline_us);
+
+	t0 = hnl_now_ms();
+	send_pending(_metadata, self, 10);
+	n = nfc_raw_recv(self->raw, self->rbuf, sizeof(self->rbuf), WAIT_MS);
+	dt = hnl_now_ms() - t0;
+	EXPECT_EQ(-ETIMEDOUT, n);
+	EXPECT_LE(19, dt);
+	ASSERT_EQ(0, hce_info(&self->ctl, self->p.card, &d));
+	EXPECT_EQ(1, d.stats[NFC_HCE_STATS_DEADLINE_EXPIRIES]);
+	EXPECT_EQ(3, d.stats[NFC_HCE_STATS_WTX]);
+}
+
 TEST_F(pair, wtx_keeps_session_alive)
 {
 	struct hce_listen l = HCE_LISTEN_KEEP;

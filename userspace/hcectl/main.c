@@ -22,6 +22,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "hcectl.h"
+
 #include "crypto/crypto.h"
 #include "ctl/ctl.h"
 #include "ctl/hconf.h"
@@ -44,6 +46,15 @@ static void usage(FILE *f)
 		"  trace on [FILE]      start the APDU trace (secrets redacted; FILE: root only)\n"
 		"  trace off            stop it\n"
 		"  ping, help\n"
+		"\n"
+		"Wallet commands (run here with the wallet config, Documentation/wallet.md):\n"
+		"  enrol CODE [keep-pin] enrol with the issuer's code, install the token as the\n"
+		"                       card (PIN from --pin-file or standard input)\n"
+		"  token                token state and validity, balances, offline cap, unsynced\n"
+		"  sync                 sync now: upload records, receive balance and a fresh cap\n"
+		"  cap                  the offline cap: spent/allowed amount and fares, and why a\n"
+		"                       fare is refused\n"
+		"  --wallet-conf F      wallet config (default " HCECTL_WALLET_CONF ")\n"
 		"\n"
 		"  --socket PATH        hced's control socket (default " HCED_CTL_DEFAULT_SOCKET ")\n"
 		"  --pin-file F         unlock: the PIN is the first line of F\n"
@@ -94,10 +105,12 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "pin-file", required_argument, NULL, 'p' },
+		{ "wallet-conf", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = HCED_CTL_DEFAULT_SOCKET, *pin_file = NULL;
+	const char *wallet_conf = HCECTL_WALLET_CONF;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char req[HCE_CTL_REQ_MAX + 1], line[HCE_CTL_LINE_MAX + 2], pin[HCE_VAULT_PIN_MAX + 1];
 	size_t len = 0, line_len = 0;
@@ -111,6 +124,9 @@ int main(int argc, char **argv)
 		case 'p':
 			pin_file = optarg;
 			break;
+		case 'w':
+			wallet_conf = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -122,6 +138,23 @@ int main(int argc, char **argv)
 	if (optind >= argc) {
 		usage(stderr);
 		return HCE_CTL_EXIT_USAGE;
+	}
+	if (!strcmp(argv[optind], "token") || !strcmp(argv[optind], "sync") ||
+	    !strcmp(argv[optind], "cap") || !strcmp(argv[optind], "enrol")) {
+		int n = 0;
+
+		if (!strcmp(argv[optind], "enrol")) {
+			n = read_pin(pin_file, pin);
+			if (n < 0) {
+				fprintf(stderr, "hcectl: cannot read the PIN: %s\n",
+					n == -EINVAL ? "one line of 4..64 bytes expected" :
+					strerror(-n));
+				return HCE_CTL_EXIT_USAGE;
+			}
+		}
+		rc = hcectl_wallet(wallet_conf, argc - optind, argv + optind, pin, (size_t)n);
+		hce_wipe(pin, sizeof(pin));
+		return rc;
 	}
 	/* Build the request line: the words as given (unlock: plus the PIN). */
 	for (i = optind; i < argc; i++) {

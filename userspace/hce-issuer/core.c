@@ -91,7 +91,7 @@ int iss_conf_load(const char *path, struct iss_conf *ic, char *err, size_t errle
 	memset(ic, 0, sizeof(*ic));
 	snprintf(ic->listen, sizeof(ic->listen), "127.0.0.1:8443");
 	ic->token_validity = 86400;
-	ic->max_body = 65536;
+	ic->max_body = 262144;
 	ic->long_poll_max = 60;
 	memcpy(ic->issuer_id, "\x31\x00\x00\x00\x00\x00\x00\x01", 8);
 	memcpy(ic->serial_prefix, "\x31\x05", 2);

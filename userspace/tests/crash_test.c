@@ -393,11 +393,12 @@ static void shim_register(void)
 
 /* ---------------- operations ---------------- */
 
-enum op { OP_PURCHASE, OP_LOAD, OP_CAPP, OP_MAC_FAIL, OP_CAPPED, OP_SYNC_DONE };
+enum op { OP_PURCHASE, OP_LOAD, OP_CAPP, OP_MAC_FAIL, OP_CAPPED, OP_SYNC_DONE, OP_SET_CAP };
 
 static const char *const op_name[] = { "purchase", "load", "compound purchase",
 				       "MAC failure", "purchase under the offline cap",
-				       "sync acknowledgement (outbox removal, cap restored)" };
+				       "sync acknowledgement (outbox removal, cap restored)",
+				       "new cap and validity (token install)" };
 static const char *const mode_name[] = { "ioerr", "crash", "torn", "power loss" };
 
 #define AMT_PURCHASE 1234u
@@ -445,7 +446,7 @@ static void child(const char *path, enum op op, int fault_at, enum fault_mode mo
 	app = hce_purse_app(p);
 	if (t_select_ep(app) != HCE_SW_OK)
 		_exit(3);
-	if (op == OP_SYNC_DONE) {
+	if (op == OP_SYNC_DONE || op == OP_SET_CAP) {
 		struct hce_store_outrec out[4];
 		size_t nout = 0;
 		int ret;
@@ -458,7 +459,10 @@ static void child(const char *path, enum op op, int fault_at, enum fault_mode mo
 		g.fault_at = fault_at;
 		g.mode = mode;
 		g.armed = 1;
-		ret = hce_store_outbox_done(st, out, nout, true, 2000000, 2000);
+		if (op == OP_SET_CAP)
+			ret = hce_store_set_offline(st, 2000000, 2000, 4000000000LL, true);
+		else
+			ret = hce_store_outbox_done(st, out, nout, true, 2000000, 2000);
 		rep.kind = 1;
 		rep.sw = ret ? HCE_SW_MEMORY_FAILURE : HCE_SW_OK;
 		if (write(wfd, &rep, sizeof(rep)) != sizeof(rep))
@@ -706,6 +710,24 @@ static void check_after(struct __test_metadata *_metadata, const char *path, enu
 		if (o->answered && o->ans.sw == HCE_SW_OK)
 			EXPECT_TRUE(after) TH_LOG("%s: answered done but not committed", what);
 	}
+	if (op == OP_SET_CAP) {
+		struct hce_store_offline off;
+
+		/* Before: old cap, the purchase counted. After: new cap and validity, reset. */
+		ASSERT_EQ(0, hce_store_offline(st, &off));
+		after = off.cap_amount == 2000000;
+		EXPECT_EQ(after ? 2000u : 1000u, off.cap_count) TH_LOG("%s: cap count", what);
+		EXPECT_EQ(after ? 4000000000LL : 0, off.not_after) TH_LOG("%s: not_after", what);
+		if (after) {
+			/* ioerr mode's extra purchase may come after the reset */
+			EXPECT_TRUE(off.count <= 1) TH_LOG("%s: count", what);
+		} else {
+			EXPECT_EQ(sum_p, off.spent) TH_LOG("%s: spent", what);
+			EXPECT_EQ(purchases, off.count) TH_LOG("%s: count", what);
+		}
+		if (o->answered && o->ans.sw == HCE_SW_OK)
+			EXPECT_TRUE(after) TH_LOG("%s: answered done but not committed", what);
+	}
 	EXPECT_EQ(T_BALANCE - sum_p + sum_l, s.balance) TH_LOG("%s: balance", what);
 	EXPECT_EQ(purchases, s.ctc) TH_LOG("%s: CTC", what);
 	EXPECT_EQ(loads, s.online_counter) TH_LOG("%s: online counter", what);
@@ -797,7 +819,7 @@ static void crash_every_point(struct __test_metadata *_metadata, enum op op)
 	ASSERT_EQ(0, hce_store_open(base, HCE_STORE_CREATE, &st, NULL));
 	t_card_data(&cd, HCE_ALG_3DES);
 	ASSERT_EQ(0, hce_store_personalise(st, &cd, 0));
-	if (op == OP_CAPPED || op == OP_SYNC_DONE)
+	if (op == OP_CAPPED || op == OP_SYNC_DONE || op == OP_SET_CAP)
 		ASSERT_EQ(0, hce_store_set_offline(st, 1000000, 1000, 0, true));
 	hce_store_close(st);	/* last connection: checkpointed, WAL removed */
 
@@ -882,6 +904,11 @@ TEST(crash_at_every_write_and_sync_of_purchase_under_offline_cap)
 TEST(crash_at_every_write_and_sync_of_sync_acknowledgement)
 {
 	crash_every_point(_metadata, OP_SYNC_DONE);
+}
+
+TEST(crash_at_every_write_and_sync_of_new_cap_and_validity)
+{
+	crash_every_point(_metadata, OP_SET_CAP);
 }
 
 TEST_HARNESS_MAIN

@@ -512,12 +512,51 @@ int iss_renew(struct iss *s, int64_t device, const json_t *body, struct iss_resp
 
 /* ---- clearing ------------------------------------------------------------------------ */
 
+#define DEBITS_MAX 32
+
+/* Clearing state of one request: the last card's DTK, account debits not yet written. */
 struct dtk_cache {
 	uint8_t serial[HCE_ISS_SERIAL_LEN];
 	uint8_t dtk[16];
 	int64_t account;
 	int valid;		/* 1 known card, -1 unknown card */
+	size_t n_debits;
+	struct {
+		int64_t account, sum;
+	} debits[DEBITS_MAX];
 };
+
+/* Write the summed debits (same transaction as the records). 0 or -1. */
+static int flush_debits(struct iss *s, struct dtk_cache *c)
+{
+	char a[24], v[24];
+	size_t i;
+
+	for (i = 0; i < c->n_debits; i++)
+		if (Q(s, "UPDATE accounts SET balance = balance - $2 WHERE id = $1", NULL,
+		      NUM(a, c->debits[i].account), NUM(v, c->debits[i].sum)))
+			return -1;
+	c->n_debits = 0;
+	return 0;
+}
+
+static int add_debit(struct iss *s, struct dtk_cache *c, int64_t account, int64_t amount)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_debits; i++) {
+		if (c->debits[i].account == account) {
+			c->debits[i].sum += amount;
+			return 0;
+		}
+	}
+	if (c->n_debits == DEBITS_MAX && flush_debits(s, c))
+		return -1;
+	c->debits[c->n_debits].account = account;
+	c->debits[c->n_debits].sum = amount;
+	c->n_debits++;
+	return 0;
+}
 
 static const char *clear_record(struct iss *s, const struct hce_iss_record *rec,
 				const char *reporter, struct dtk_cache *c, int *fatal)
@@ -574,7 +613,7 @@ static const char *clear_record(struct iss *s, const struct hce_iss_record *rec,
 	ok = rows.changes == 1;
 	isdb_rows_free(&rows);
 	if (ok) {
-		if (Q(s, "UPDATE accounts SET balance = balance - $2 WHERE id = $1", NULL, acct, amt))
+		if (add_debit(s, c, c->account, rec->amount))
 			goto dbfail;
 		return "accepted";
 	}
@@ -678,7 +717,7 @@ int iss_wallet_sync(struct iss *s, int64_t device, const json_t *body, struct is
 	uint8_t serial[HCE_ISS_SERIAL_LEN];
 	char hs[21], reporter[32], seq[24], detail[160];
 	const json_t *arr, *cb = json_object_get(body, "card_balance");
-	struct dtk_cache cache = { .valid = 0 };
+	struct dtk_cache cache = { .valid = 0, .n_debits = 0 };
 	struct hce_iss_record *recs;
 	int64_t expected, bal, cap_a, cap_c;
 	json_t *results, *loads;
@@ -731,7 +770,7 @@ int iss_wallet_sync(struct iss *s, int64_t device, const json_t *body, struct is
 	}
 	hce_wipe(cache.dtk, sizeof(cache.dtk));
 	free(recs);
-	if (!results || expected_balance(s, hs, t.initial, &expected) ||
+	if (!results || flush_debits(s, &cache) || expected_balance(s, hs, t.initial, &expected) ||
 	    account_row(s, t.account, &bal, &cap_a, &cap_c) ||
 	    pending_loads_json(s, hs, &loads, &nl)) {
 		json_decref(results);
@@ -765,7 +804,7 @@ int iss_wallet_sync(struct iss *s, int64_t device, const json_t *body, struct is
 int iss_terminal_batch(struct iss *s, const char *terminal, const json_t *body,
 		       struct iss_resp *r)
 {
-	struct dtk_cache cache = { .valid = 0 };
+	struct dtk_cache cache = { .valid = 0, .n_debits = 0 };
 	char reporter[32], tid[13];
 	size_t i, n, accepted = 0;
 	const json_t *arr;
@@ -803,6 +842,10 @@ int iss_terminal_batch(struct iss *s, const char *terminal, const json_t *body,
 	hce_wipe(cache.dtk, sizeof(cache.dtk));
 	if (!results)
 		return iss_error(r, 500, "internal", "out of memory");
+	if (flush_debits(s, &cache)) {
+		json_decref(results);
+		return db_fail(s, r);
+	}
 	r->status = 200;
 	r->body = json_pack("{s:o,s:I}", "results", results, "accepted", (json_int_t)accepted);
 	return 0;

@@ -12,6 +12,8 @@ B=$W/bin
 PIN=482916
 export HCE_DEVICE_SECRET=$W/device-secret
 declare -A HCED_PID=()
+# the module's virtual pair (found by fares_setup), e.g. nfc0 and nfc1
+CARD='' READER=''
 mkdir -p "$B"
 printf '%s\n' "$PIN" > "$W/pin"
 
@@ -42,7 +44,18 @@ fares_setup() {
 		echo "# hced has no --nfc (kernel front end)"
 		return 1
 	fi
-	return 0
+	find_pair
+}
+
+# find_pair: CARD and READER of the first virtual pair (nfc_hce GET_DEVICE dump).
+find_pair() {
+	read -r CARD READER < <("$B/hce-terminal" --nfc pairs 2>/dev/null |
+		awk '$1 == "card" && $3 == "reader" { print $2, $4; exit }')
+	if [ -z "$CARD" ] || [ -z "$READER" ]; then
+		echo "# no nfc_hce virtual pair (nfc_hce_vctrl loaded?)"
+		return 1
+	fi
+	echo "# virtual pair: card $CARD, reader $READER"
 }
 
 # personalise NAME [SERIAL_LAST_DIGIT]: card file $W/NAME.db from the sample profile.
@@ -105,7 +118,7 @@ pair_stat() {
 
 # records_sum DB RESULT: "count sum" of the local records with that result (amounts in fen).
 records_sum() {
-	term nfc1 "$1" records 2>/dev/null | awk -v r="$2" '{
+	term "$READER" "$1" records 2>/dev/null | awk -v r="$2" '{
 		for (i = 1; i <= NF; i++) { split($i, kv, "=");
 			if (kv[1] == "amount") { split(kv[2], y, "."); a = y[1] * 100 + y[2] }
 			if (kv[1] == "result") res = kv[2] }

@@ -333,6 +333,8 @@ TEST_F(w, offline_fares_up_to_cap_then_6985_sync_restores_cap)
 	struct pf_tx t;
 	int i;
 
+	if (!issuer_up())
+		SKIP(return, "no issuer: run by tests/host.d/75-wallet-sync");
 	ASSERT_EQ(0, setup_wallet(self, 10000, 500, 3));
 	ASSERT_EQ(0, hce_wallet_status(self->w, &s));
 	EXPECT_EQ(10000, s.card_balance);
@@ -374,6 +376,8 @@ TEST_F(w, many_offline_fares_terminal_uploads_then_wallet_syncs_each_counted_onc
 	struct pf_tx t;
 	int i;
 
+	if (!issuer_up())
+		SKIP(return, "no issuer: run by tests/host.d/75-wallet-sync");
 	ASSERT_EQ(0, setup_wallet(self, 20000, 5000, 30));
 	ASSERT_EQ(0, terminal(self, &ti));
 	for (i = 0; i < 20; i++) {
@@ -414,6 +418,8 @@ TEST_F(w, forged_tac_in_terminal_batch_rejected_not_counted)
 	char err[256];
 	struct pf_tx t;
 
+	if (!issuer_up())
+		SKIP(return, "no issuer: run by tests/host.d/75-wallet-sync");
 	ASSERT_EQ(0, setup_wallet(self, 1000, 5000, 10));
 	ASSERT_EQ(0, terminal(self, &ti));
 	ASSERT_EQ(HCE_SW_OK, fare(self, 100, &t));
@@ -434,6 +440,8 @@ TEST_F(w, web_topup_pushed_by_long_poll_and_loaded_with_issuer_mac2)
 	char cmd[300];
 	int64_t t0;
 
+	if (!issuer_up())
+		SKIP(return, "no issuer: run by tests/host.d/75-wallet-sync");
 	ASSERT_EQ(0, setup_wallet(self, 1000, 5000, 10));
 	/* The top-up arrives while the wallet waits (admin from a child, 1 s later). */
 	snprintf(cmd, sizeof(cmd), "sleep 1; %s -c %s topup --account %s --amount 2500"
@@ -461,7 +469,7 @@ TEST_F(w, web_topup_pushed_by_long_poll_and_loaded_with_issuer_mac2)
 
 TEST_F(w, expired_and_revoked_tokens_refused_by_card_and_gate)
 {
-	struct hce_term_denylist *dl = calloc(1, sizeof(*dl));
+	struct hce_term_denylist *dl;
 	struct hce_card_data card;
 	struct hce_store_offline o;
 	struct hce_wallet_status s;
@@ -471,6 +479,9 @@ TEST_F(w, expired_and_revoked_tokens_refused_by_card_and_gate)
 	char err[256];
 	struct pf_tx t;
 
+	if (!issuer_up())
+		SKIP(return, "no issuer: run by tests/host.d/75-wallet-sync");
+	dl = calloc(1, sizeof(*dl));
 	ASSERT_NE(NULL, dl);
 	ASSERT_EQ(0, setup_wallet(self, 1000, 5000, 10));
 	ASSERT_EQ(0, terminal(self, &ti));
@@ -512,6 +523,8 @@ TEST_F(w, issuer_killed_mid_sync_and_restarted_nothing_lost_or_doubled)
 	pid_t p;
 	int i;
 
+	if (!issuer_up())
+		SKIP(return, "no issuer: run by tests/host.d/75-wallet-sync");
 	ASSERT_EQ(0, setup_wallet(self, 5000, 5000, 20));
 	for (i = 0; i < 5; i++)
 		ASSERT_EQ(HCE_SW_OK, fare(self, 100, &t));
@@ -547,6 +560,8 @@ TEST_F(w, renew_installs_new_token_old_one_on_denylist)
 	struct hce_wallet_sync r;
 	struct pf_tx t;
 
+	if (!issuer_up())
+		SKIP(return, "no issuer: run by tests/host.d/75-wallet-sync");
 	ASSERT_EQ(0, setup_wallet(self, 3000, 5000, 10));
 	ASSERT_EQ(HCE_SW_OK, fare(self, 200, &t));
 	ASSERT_EQ(0, hce_wallet_status(self->w, &s0));

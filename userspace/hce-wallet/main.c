@@ -267,20 +267,48 @@ int main(int argc, char **argv)
 	prctl(PR_SET_DUMPABLE, 0);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'D': cfg.dir = optarg; break;
-		case 'c': cfg.card = optarg; break;
-		case 'u': cfg.url = optarg; break;
-		case 'C': cfg.cacert = optarg; break;
-		case 'p': cfg.profile = optarg; break;
-		case 's': cfg.device_secret = optarg; break;
-		case 'n': cfg.log2n = (unsigned int)strtoul(optarg, NULL, 10); break;
-		case 'f': pin_file = optarg; break;
-		case 'k': keep_pin = true; break;
-		case 'F': force = true; break;
-		case 'w': wait = (unsigned int)strtoul(optarg, NULL, 10); break;
-		case 'r': rounds = strtoul(optarg, NULL, 10); break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 1;
+		case 'D':
+			cfg.dir = optarg;
+			break;
+		case 'c':
+			cfg.card = optarg;
+			break;
+		case 'u':
+			cfg.url = optarg;
+			break;
+		case 'C':
+			cfg.cacert = optarg;
+			break;
+		case 'p':
+			cfg.profile = optarg;
+			break;
+		case 's':
+			cfg.device_secret = optarg;
+			break;
+		case 'n':
+			cfg.log2n = (unsigned int)strtoul(optarg, NULL, 10);
+			break;
+		case 'f':
+			pin_file = optarg;
+			break;
+		case 'k':
+			keep_pin = true;
+			break;
+		case 'F':
+			force = true;
+			break;
+		case 'w':
+			wait = (unsigned int)strtoul(optarg, NULL, 10);
+			break;
+		case 'r':
+			rounds = strtoul(optarg, NULL, 10);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
 		}
 	}
 	if (optind >= argc || !cfg.dir || !cfg.card || wait > 60) {

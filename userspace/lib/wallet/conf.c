@@ -4,6 +4,7 @@
  */
 #include "wallet/wallet.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,11 +30,11 @@ int hce_wallet_cfg_load(const char *path, struct hce_conf *c, struct hce_wallet_
 	    hce_conf_get_uint(c, "wallet", "renew-margin", false, 60, 86400 * 30, &margin) < 0 ||
 	    hce_conf_check_unused(c)) {
 		snprintf(err, errlen, "%s", hce_conf_error(c));
-		return -1;
+		return -EINVAL;
 	}
 	if (strncmp(url, "https://", 8)) {
 		snprintf(err, errlen, "%s: [wallet] url must be https://", path);
-		return -1;
+		return -EINVAL;
 	}
 	cfg->url = url;
 	cfg->cacert = cacert;

@@ -533,8 +533,6 @@ int hce_wallet_status(struct hce_wallet *w, struct hce_wallet_status *s)
 	ret = hce_store_state(st, &ps);
 	if (!ret)
 		ret = hce_store_offline(st, &o);
-	if (!ret)
-		ret = hce_store_outbox(st, NULL, 0, &n);
 	if (!ret) {
 		struct hce_store_outrec *tmp = calloc(HCE_WALLET_MAX_UPLOAD, sizeof(*tmp));
 

@@ -51,8 +51,8 @@ struct hce_conf;
 /*
  * Read the wallet config file (section [wallet]: url, cacert, dir, card required; profile,
  * device-secret, scrypt-log2n, timeout, renew-margin optional; unknown keys refused). The
- * strings in cfg point into c: free c (hce_conf_free) after the wallet is closed. 0 or -1
- * with the reason in err.
+ * strings in cfg point into c: free c (hce_conf_free) after the wallet is closed. 0 or
+ * -EINVAL with the reason in err.
  */
 int hce_wallet_cfg_load(const char *path, struct hce_conf *c, struct hce_wallet_cfg *cfg,
 			char *err, size_t errlen);

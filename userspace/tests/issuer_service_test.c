@@ -1164,9 +1164,9 @@ FIXTURE_TEARDOWN(bench)
 /* Up to 50 minutes: bench/host.d/70-clearing picks the record count. */
 TEST_F_TIMEOUT(bench, clearing_throughput_and_sync_round_trip, 3000)
 {
-	enum { CARDS = 16, BATCH = 1000, SYNCS = 50 };
+	enum { CARDS = 16, BATCH = 1000, SYNCS = 50 };	/* dev[CARDS]: the syncing wallet */
 	const char *nb = getenv("HCE_ISSUER_BENCH");
-	struct device dev[CARDS];
+	struct device dev[CARDS + 1];
 	struct issuer is;
 	struct terminal term;
 	uint8_t tid[6] = { 0x77, 0x77, 0x00, 0x00, 0x00, 0x01 };
@@ -1179,9 +1179,10 @@ TEST_F_TIMEOUT(bench, clearing_throughput_and_sync_round_trip, 3000)
 		SKIP(return, "benchmark: HCE_ISSUER_BENCH and HCE_ISSUER_DB unset");
 	n = strtol(nb, NULL, 10);
 	ASSERT_GT(n, 0);
+	ASSERT_LE(n, CARDS * 65536L);	/* a card's counter is 16 bits */
 	ASSERT_EQ(0, issuer_setup(&is));
 	ASSERT_EQ(0, terminal_add(&is, &term, tid));
-	for (c = 0; c < CARDS; c++) {
+	for (c = 0; c <= CARDS; c++) {
 		char code[40], acct[24];
 		struct http h;
 
@@ -1244,18 +1245,18 @@ TEST_F_TIMEOUT(bench, clearing_throughput_and_sync_round_trip, 3000)
 		double s0;
 
 		memset(&r, 0, sizeof(r));
-		memcpy(r.serial, dev[0].serial, 10);
-		r.counter = (uint16_t)(60000 + i);
+		memcpy(r.serial, dev[CARDS].serial, 10);
+		r.counter = (uint16_t)i;
 		r.type = HCE_ISS_TX_PURCHASE;
 		r.amount = 1;
 		memcpy(r.terminal, "\x55\x55\x55\x55\x55\x55", 6);
 		r.ttc = (uint32_t)i;
 		memcpy(r.date, "\x20\x26\x11\x25", 4);
 		memcpy(r.time, "\x12\x00\x00", 3);
-		ASSERT_EQ(0, hce_iss_purchase_tac(&r, dev[0].keys.dtk.key, r.tac));
-		body = records_body(dev[0].serial_hex, 0, &r, 1);
+		ASSERT_EQ(0, hce_iss_purchase_tac(&r, dev[CARDS].keys.dtk.key, r.tac));
+		body = records_body(dev[CARDS].serial_hex, 0, &r, 1);
 		s0 = now_s();
-		ASSERT_EQ(0, signed_post(&is, &dev[0], "/v1/wallet/sync", json_loads(body, 0, NULL),
+		ASSERT_EQ(0, signed_post(&is, &dev[CARDS], "/v1/wallet/sync", json_loads(body, 0, NULL),
 					 &h));
 		rt[i] = now_s() - s0;
 		free(body);
@@ -1269,7 +1270,7 @@ TEST_F_TIMEOUT(bench, clearing_throughput_and_sync_round_trip, 3000)
 	fflush(stdout);
 	EXPECT_EQ(0, admin(&is, out, sizeof(out), "reconcile"));
 	EXPECT_NE(NULL, strstr(out, "reconcile ok"));
-	for (c = 0; c < CARDS; c++)
+	for (c = 0; c <= CARDS; c++)
 		device_free(&dev[c]);
 	EVP_PKEY_free(term.key);
 	issuer_teardown(&is);

@@ -393,12 +393,14 @@ static void shim_register(void)
 
 /* ---------------- operations ---------------- */
 
-enum op { OP_PURCHASE, OP_LOAD, OP_CAPP, OP_MAC_FAIL, OP_CAPPED, OP_SYNC_DONE, OP_SET_CAP };
+enum op { OP_PURCHASE, OP_LOAD, OP_CAPP, OP_MAC_FAIL, OP_CAPPED, OP_SYNC_DONE, OP_SET_CAP,
+	      OP_CAPPED_LOAD };
 
 static const char *const op_name[] = { "purchase", "load", "compound purchase",
 				       "MAC failure", "purchase under the offline cap",
 				       "sync acknowledgement (outbox removal, cap restored)",
-				       "new cap and validity (token install)" };
+				       "new cap and validity (token install)",
+				       "load on a wallet card (outbox)" };
 static const char *const mode_name[] = { "ioerr", "crash", "torn", "power loss" };
 
 #define AMT_PURCHASE 1234u
@@ -480,7 +482,7 @@ static void child(const char *path, enum op op, int fault_at, enum fault_mode mo
 			_exit(6);
 		_exit(0);
 	}
-	if (op == OP_LOAD) {
+	if (op == OP_LOAD || op == OP_CAPPED_LOAD) {
 		uint16_t online;
 
 		if (t_init(app, 0x00, 1, AMT_LOAD, &r) != HCE_SW_OK)
@@ -670,7 +672,7 @@ static void check_after(struct __test_metadata *_metadata, const char *path, enu
 			loads++;
 			sum_l += e.amount;
 			if (e.amount == AMT_LOAD)
-				after |= op == OP_LOAD;
+				after |= op == OP_LOAD || op == OP_CAPPED_LOAD;
 		} else {
 			ASSERT_TRUE(e.type == HCE_TX_PURCHASE || e.type == HCE_TX_CAPP);
 			purchases++;
@@ -761,6 +763,19 @@ static void check_after(struct __test_metadata *_metadata, const char *path, enu
 	t_card_keys(&keys, HCE_ALG_3DES);
 	ASSERT_EQ(0, hce_purse_open(st, &keys, &p));
 	ASSERT_EQ(HCE_SW_OK, t_select_ep(hce_purse_app(p)));
+	if (op == OP_CAPPED_LOAD) {
+		struct hce_store_outrec out[HCE_LOG_RECORDS + 2];
+		size_t nout = 0, j;
+		int in_outbox = 0;
+
+		/* The load's record (online counter 0, its TAC) is queued iff the load committed. */
+		ASSERT_EQ(0, hce_store_outbox(st, out, HCE_LOG_RECORDS + 2, &nout));
+		for (j = 0; j < nout; j++)
+			in_outbox |= out[j].type == HCE_TX_LOAD && out[j].amount == AMT_LOAD &&
+				     out[j].counter == 0 && out[j].ttc == 0;
+		EXPECT_EQ(after, in_outbox) TH_LOG("%s: outbox load record", what);
+		EXPECT_EQ(purchases + loads, nout) TH_LOG("%s: outbox", what);
+	}
 	if (op == OP_CAPPED) {
 		struct hce_store_outrec out[HCE_LOG_RECORDS + 2];
 		struct hce_store_offline off;
@@ -819,7 +834,7 @@ static void crash_every_point(struct __test_metadata *_metadata, enum op op)
 	ASSERT_EQ(0, hce_store_open(base, HCE_STORE_CREATE, &st, NULL));
 	t_card_data(&cd, HCE_ALG_3DES);
 	ASSERT_EQ(0, hce_store_personalise(st, &cd, 0));
-	if (op == OP_CAPPED || op == OP_SYNC_DONE || op == OP_SET_CAP)
+	if (op == OP_CAPPED || op == OP_SYNC_DONE || op == OP_SET_CAP || op == OP_CAPPED_LOAD)
 		ASSERT_EQ(0, hce_store_set_offline(st, 1000000, 1000, 0, true));
 	hce_store_close(st);	/* last connection: checkpointed, WAL removed */
 
@@ -904,6 +919,11 @@ TEST(crash_at_every_write_and_sync_of_purchase_under_offline_cap)
 TEST(crash_at_every_write_and_sync_of_sync_acknowledgement)
 {
 	crash_every_point(_metadata, OP_SYNC_DONE);
+}
+
+TEST(crash_at_every_write_and_sync_of_load_on_wallet_card)
+{
+	crash_every_point(_metadata, OP_CAPPED_LOAD);
 }
 
 TEST(crash_at_every_write_and_sync_of_new_cap_and_validity)

@@ -458,6 +458,10 @@ TEST_F(w, web_topup_pushed_by_long_poll_and_loaded_with_issuer_mac2)
 	EXPECT_EQ(3500, s.card_balance);
 	EXPECT_EQ(0, s.pending_load[0]);
 	ASSERT_EQ(0, hce_wallet_sync(self->w, &r));
+	/* The load's own record (online counter, TAC) goes up too: already confirmed. */
+	EXPECT_EQ(1, r.uploaded);
+	EXPECT_EQ(1, r.acknowledged);
+	EXPECT_TRUE(r.cap_restored);
 	EXPECT_EQ(3500, r.account_balance);
 	EXPECT_EQ(3500, r.expected_balance);
 	EXPECT_FALSE(r.discrepancy);

@@ -383,6 +383,7 @@ uint16_t purse_credit(struct hce_purse *p, const struct hce_capdu *c, struct pur
 	l.online_counter = p->op.counter;
 	l.amount = p->op.amount;
 	log_record(p, p->op.counter, p->op.amount, HCE_TX_LOAD, p->op.terminal, date, time, l.log);
+	memcpy(l.tac, tac, 4);
 	purse_cancel(p);
 	ret = hce_store_commit_load(p->st, &l);
 	if (ret)

@@ -798,13 +798,48 @@ int hce_store_offline(struct hce_store *st, struct hce_store_offline *o)
 	return offline_read(st, o);
 }
 
+/* The record the wallet uploads (log fields + TTC + TAC), inside the caller's transaction. */
+static int outbox_put(struct hce_store *st, uint8_t type, uint16_t counter, uint32_t amount,
+		      const uint8_t log[HCE_LOG_RECORD_LEN], uint32_t ttc, const uint8_t tac[4])
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO outbox(type, counter, amount,"
+				" terminal, ttc, date, time, tac) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
+				" ?7, ?8)", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(st, rc, "prepare outbox");
+	sqlite3_bind_int(s, 1, type);
+	sqlite3_bind_int(s, 2, counter);
+	sqlite3_bind_int64(s, 3, amount);
+	sqlite3_bind_blob(s, 4, log + 10, 6, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, ttc);
+	sqlite3_bind_blob(s, 6, log + 16, 4, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 7, log + 20, 3, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 8, tac, 4, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : db_err(st, rc, "insert outbox");
+}
+
+/* Inside the load's transaction: queue its record when the wallet manages this card. */
+static int offline_load(struct hce_store *st, const struct hce_store_load *l)
+{
+	struct hce_store_offline o;
+	int ret = offline_read(st, &o);
+
+	if (ret || !o.set)
+		return ret;
+	return outbox_put(st, HCE_TX_LOAD, l->online_counter, l->amount, l->log, 0, l->tac);
+}
+
 /* Inside the debit's transaction: count the debit against the cap (refuse beyond it). */
 static int offline_debit(struct hce_store *st, const struct hce_store_debit *d)
 {
 	struct hce_store_offline o;
-	sqlite3_stmt *s;
 	char sql[160];
-	int ret = offline_read(st, &o), rc;
+	int ret = offline_read(st, &o);
 
 	if (ret || !o.set)
 		return ret;
@@ -815,23 +850,7 @@ static int offline_debit(struct hce_store *st, const struct hce_store_debit *d)
 	ret = exec(st, sql, "count offline debit");
 	if (ret)
 		return ret;
-	/* The record the wallet uploads (log fields + TTC + TAC), in the same transaction. */
-	rc = sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO outbox(type, counter, amount,"
-				" terminal, ttc, date, time, tac) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
-				" ?7, ?8)", -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return db_err(st, rc, "prepare outbox");
-	sqlite3_bind_int(s, 1, d->type);
-	sqlite3_bind_int(s, 2, d->ctc);
-	sqlite3_bind_int64(s, 3, d->amount);
-	sqlite3_bind_blob(s, 4, d->log + 10, 6, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, d->ttc);
-	sqlite3_bind_blob(s, 6, d->log + 16, 4, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 7, d->log + 20, 3, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 8, d->tac, 4, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : db_err(st, rc, "insert outbox");
+	return outbox_put(st, d->type, d->ctc, d->amount, d->log, d->ttc, d->tac);
 }
 
 int hce_store_outbox(struct hce_store *st, struct hce_store_outrec *out, size_t cap, size_t *n)
@@ -902,8 +921,8 @@ int hce_store_outbox_done(struct hce_store *st, const struct hce_store_outrec *r
 	/* The cap counts what the issuer has not acknowledged yet: the rest of the outbox. */
 	if (!ret && restore) {
 		snprintf(sql, sizeof(sql), "UPDATE offline SET cap_amount = %u, cap_count = %u,"
-			 " spent = (SELECT coalesce(sum(amount), 0) FROM outbox),"
-			 " count = (SELECT count(*) FROM outbox) WHERE id = 1",
+			 " spent = (SELECT coalesce(sum(amount), 0) FROM outbox WHERE type <> 2),"
+			 " count = (SELECT count(*) FROM outbox WHERE type <> 2) WHERE id = 1",
 			 cap_amount, cap_count);
 		ret = exec(st, sql, "restore offline cap");
 	}
@@ -1024,6 +1043,8 @@ int hce_store_commit_load(struct hce_store *st, const struct hce_store_load *l)
 	ret = set_state(st, ps.balance + l->amount, ps.ctc, (uint16_t)(ps.online_counter + 1));
 	if (!ret)
 		ret = add_log(st, l->log);
+	if (!ret)
+		ret = offline_load(st, l);
 	if (!ret)
 		ret = commit(st);
 	if (ret)

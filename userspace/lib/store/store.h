@@ -124,6 +124,7 @@ struct hce_store_load {
 	uint16_t online_counter;	/* counter used, before increment (checked: -ESTALE) */
 	uint32_t amount;		/* old_balance + amount <= max_balance (else -ERANGE) */
 	uint8_t log[HCE_LOG_RECORD_LEN];
+	uint8_t tac[4];			/* the load's TAC (wallet outbox) */
 };
 
 struct hce_store;
@@ -243,13 +244,13 @@ int hce_store_set_offline(struct hce_store *st, uint32_t cap_amount, uint32_t ca
 			  int64_t not_after, bool reset);
 
 /*
- * The wallet's upload queue: with a cap set, every committed debit also leaves its record
- * (log fields + TTC + TAC, what the issuer's clearing needs) in the outbox, in the debit's
- * transaction. The wallet uploads them (lib/wallet) and removes the acknowledged ones.
+ * The wallet's upload queue: with a cap set, every committed debit and load also leaves its
+ * record (log fields + TTC + TAC, what the issuer's clearing needs; loads: TTC 0, their TAC
+ * confirms a load whose confirmation was lost) in the outbox, in the same transaction. The wallet uploads them (lib/wallet) and removes the acknowledged ones.
  */
 struct hce_store_outrec {
-	uint8_t type;		/* HCE_TX_PURCHASE or HCE_TX_CAPP */
-	uint16_t counter;	/* CTC used */
+	uint8_t type;		/* HCE_TX_PURCHASE, HCE_TX_CAPP or HCE_TX_LOAD */
+	uint16_t counter;	/* CTC used (loads: online counter used) */
 	uint32_t amount;
 	uint8_t terminal[6];
 	uint32_t ttc;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -65,6 +66,30 @@ static int nfcnl_errno(int nlerr)
 	}
 }
 
+/* See nfcnl.h: a port id that the NFC core's deferred release of an old socket cannot hit. */
+#define NFCNL_PORT_GENS 1024u
+#define NFCNL_PORT_TRIES 64
+
+int hce_nfcnl_connect(struct nl_sock *sk)
+{
+	static unsigned int next;	/* sockets handed out so far (atomically) */
+	uint32_t pid = (uint32_t)getpid() & 0x3FFFFFu;
+	int err = -NLE_EXIST, i;
+
+	for (i = 0; i < NFCNL_PORT_TRIES; i++) {
+		unsigned int n = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED);
+		uint32_t gen = NFCNL_PORT_GENS - 1 - n % (NFCNL_PORT_GENS - 1);	/* 1023..1 */
+
+		nl_socket_set_local_port(sk, pid | gen << 22);
+		err = genl_connect(sk);
+		if (err >= 0)
+			return 0;
+		if (err != -NLE_EXIST)	/* EADDRINUSE */
+			break;
+	}
+	return nfcnl_errno(err);
+}
+
 static int nfcnl_socket(struct nl_sock **out)
 {
 	struct nl_sock *sk = nl_socket_alloc();
@@ -72,10 +97,10 @@ static int nfcnl_socket(struct nl_sock **out)
 
 	if (!sk)
 		return -ENOMEM;
-	err = genl_connect(sk);
+	err = hce_nfcnl_connect(sk);
 	if (err < 0) {
 		nl_socket_free(sk);
-		return nfcnl_errno(err);
+		return err;
 	}
 	nl_socket_set_buffer_size(sk, NFCNL_RCVBUF, 0);
 	nl_socket_set_msg_buf_size(sk, NFCNL_OWNER_BUF);

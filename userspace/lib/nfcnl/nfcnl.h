@@ -32,6 +32,21 @@ struct hce_nfcnl_owner;
 #define HCE_NFCNL_HIST_MAX 15
 #define HCE_NFCNL_DEV_MAX 32
 
+/*
+ * Connect a freshly allocated libnl socket (nl_socket_alloc()) to NETLINK_GENERIC with a
+ * local port id that no earlier socket of this process had recently. Why: when a generic
+ * netlink socket closes, the NFC core queues work (at NETLINK_URELEASE) that later stops any
+ * poll whose requester has that port id, matching by port id only
+ * (Documentation/nfc-hce.rst, netlink sockets). libnl hands a closed socket's port back to the
+ * next socket (the first one of a process gets the pid), so a socket reopened after a close
+ * could start a poll that the old socket's late cleanup then stops: the card or reader
+ * silently stops polling. Ports here are (pid & 0x3FFFFF) | gen << 22 with gen walking down
+ * from 1023 to 1 (libnl takes its generations from 0 up), wrapping only after 1023 sockets;
+ * a port in use (EADDRINUSE) is skipped. Returns 0 or a negative errno (socket left unconnected).
+ */
+struct nl_sock;
+int hce_nfcnl_connect(struct nl_sock *sk);
+
 /* Open the command and event sockets; resolve "nfc" and its "events" group (-ENOENT: no nfc). */
 int hce_nfcnl_open(struct hce_nfcnl **out);
 void hce_nfcnl_close(struct hce_nfcnl *nl);

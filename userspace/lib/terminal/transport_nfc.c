@@ -6,6 +6,7 @@
  * options, create, destroy). APDUs go through an AF_NFC raw socket. See transport_nfc.h.
  */
 #include "terminal/transport_nfc.h"
+#include "nfcnl/nfcnl.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -251,8 +252,14 @@ static int tn_open(struct nfcnl *n, bool events, char *err, size_t errlen)
 
 	memset(n, 0, sizeof(*n));
 	n->hce_fam = -1;
+	/*
+	 * hce_nfcnl_connect(): a port id no recently closed socket of ours had. The NFC core
+	 * stops a poll from deferred work that matches the closed socket by port id only
+	 * (Documentation/nfc-hce.rst); a reopened socket with the old port would have the
+	 * reader's START_POLL stopped by the old socket's late cleanup.
+	 */
 	n->cmd = nl_socket_alloc();
-	if (!n->cmd || genl_connect(n->cmd)) {
+	if (!n->cmd || hce_nfcnl_connect(n->cmd)) {
 		snprintf(err, errlen, "netlink: cannot open a generic netlink socket");
 		goto fail;
 	}
@@ -270,7 +277,7 @@ static int tn_open(struct nfcnl *n, bool events, char *err, size_t errlen)
 		return 0;
 	grp = genl_ctrl_resolve_grp(n->cmd, NFC_GENL_NAME, NFC_GENL_MCAST_EVENT_NAME);
 	n->ev = nl_socket_alloc();
-	if (grp < 0 || !n->ev || genl_connect(n->ev)) {
+	if (grp < 0 || !n->ev || hce_nfcnl_connect(n->ev)) {
 		snprintf(err, errlen, "netlink: cannot subscribe to the nfc events");
 		goto fail;
 	}

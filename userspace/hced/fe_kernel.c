@@ -294,11 +294,19 @@ static void on_nfc_event(void *arg, const struct hce_nfcnl_event *ev)
 		break;
 	case NFC_EVENT_TM_DEACTIVATED:
 		if (k->own && ev->has_dev && ev->dev == k->dev) {
+			/*
+			 * The session itself ends with nfc_hce SESSION_END, which names it. The
+			 * "nfc" event socket and the owner socket are not ordered: this event can
+			 * arrive after the NEXT session's SESSION_START, so it must not end
+			 * k->session. It only says listen mode is over; when a session is open,
+			 * SESSION_END will schedule the next START_POLL.
+			 */
 			hced_dbg("nfc: %s deactivated", k->name);
-			end_session(k, "deactivated");
-			hced.listening = false;
-			if (k->poll_at < 0)
-				k->poll_at = now_ms();
+			if (!k->session) {
+				hced.listening = false;
+				if (k->poll_at < 0)
+					k->poll_at = now_ms();
+			}
 		}
 		break;
 	default:

@@ -1150,15 +1150,19 @@ static int cmp_double(const void *a, const void *b)
  * change of card), every TAC verified and every record stored; then a wallet sync round trip.
  */
 FIXTURE(bench) {
-	int unused;
+	struct issuer is;
 };
 
 FIXTURE_SETUP(bench)
 {
+	memset(&self->is, 0, sizeof(self->is));
 }
 
+/* Also after a failed assertion: no server or directory left behind. */
 FIXTURE_TEARDOWN(bench)
 {
+	if (self->is.dir[0])
+		issuer_teardown(&self->is);
 }
 
 /* Up to 50 minutes: bench/host.d/70-clearing picks the record count. */
@@ -1167,7 +1171,6 @@ TEST_F_TIMEOUT(bench, clearing_throughput_and_sync_round_trip, 3000)
 	enum { CARDS = 16, BATCH = 1000, SYNCS = 50 };	/* dev[CARDS]: the syncing wallet */
 	const char *nb = getenv("HCE_ISSUER_BENCH");
 	struct device dev[CARDS + 1];
-	struct issuer is;
 	struct terminal term;
 	uint8_t tid[6] = { 0x77, 0x77, 0x00, 0x00, 0x00, 0x01 };
 	double t0, t1, rt[SYNCS];
@@ -1180,19 +1183,19 @@ TEST_F_TIMEOUT(bench, clearing_throughput_and_sync_round_trip, 3000)
 	n = strtol(nb, NULL, 10);
 	ASSERT_GT(n, 0);
 	ASSERT_LE(n, CARDS * 65536L);	/* a card's counter is 16 bits */
-	ASSERT_EQ(0, issuer_setup(&is));
-	ASSERT_EQ(0, terminal_add(&is, &term, tid));
+	ASSERT_EQ(0, issuer_setup(&self->is));
+	ASSERT_EQ(0, terminal_add(&self->is, &term, tid));
 	for (c = 0; c <= CARDS; c++) {
 		char code[40], acct[24];
 		struct http h;
 
 		device_new(&dev[c]);
-		ASSERT_EQ(0, admin(&is, out, sizeof(out), "account-create --name b%d", c));
+		ASSERT_EQ(0, admin(&self->is, out, sizeof(out), "account-create --name b%d", c));
 		ASSERT_EQ(0, admin_field(out, "enrol-code", code, sizeof(code)));
 		ASSERT_EQ(0, admin_field(out, "account", acct, sizeof(acct)));
-		ASSERT_EQ(0, admin(&is, NULL, 0, "topup --account %s --amount 2000000000 --request-id b%d",
+		ASSERT_EQ(0, admin(&self->is, NULL, 0, "topup --account %s --amount 2000000000 --request-id b%d",
 				   acct, c));
-		ASSERT_EQ(0, enrol(&is, &dev[c], code, &h));
+		ASSERT_EQ(0, enrol(&self->is, &dev[c], code, &h));
 		http_free(&h);
 	}
 	t0 = now_s();
@@ -1222,7 +1225,7 @@ TEST_F_TIMEOUT(bench, clearing_throughput_and_sync_round_trip, 3000)
 		body = json_dumps(o, JSON_COMPACT);
 		json_decref(o);
 		snprintf(id, sizeof(id), "bench-%ld", i);
-		ASSERT_EQ(0, request(&is, "POST", "/v1/terminal/batch", term.principal, term.key, id,
+		ASSERT_EQ(0, request(&self->is, "POST", "/v1/terminal/batch", term.principal, term.key, id,
 				     body, 0, &h));
 		free(body);
 		ASSERT_EQ(200, h.status) {
@@ -1256,7 +1259,7 @@ TEST_F_TIMEOUT(bench, clearing_throughput_and_sync_round_trip, 3000)
 		ASSERT_EQ(0, hce_iss_purchase_tac(&r, dev[CARDS].keys.dtk.key, r.tac));
 		body = records_body(dev[CARDS].serial_hex, 0, &r, 1);
 		s0 = now_s();
-		ASSERT_EQ(0, signed_post(&is, &dev[CARDS], "/v1/wallet/sync", json_loads(body, 0, NULL),
+		ASSERT_EQ(0, signed_post(&self->is, &dev[CARDS], "/v1/wallet/sync", json_loads(body, 0, NULL),
 					 &h));
 		rt[i] = now_s() - s0;
 		free(body);
@@ -1268,12 +1271,11 @@ TEST_F_TIMEOUT(bench, clearing_throughput_and_sync_round_trip, 3000)
 	printf("# sync round trip (new TLS connection, signed request, 1 record): median %.1f ms,"
 	       " p90 %.1f ms over %d\n", rt[SYNCS / 2] * 1e3, rt[SYNCS * 9 / 10] * 1e3, SYNCS);
 	fflush(stdout);
-	EXPECT_EQ(0, admin(&is, out, sizeof(out), "reconcile"));
+	EXPECT_EQ(0, admin(&self->is, out, sizeof(out), "reconcile"));
 	EXPECT_NE(NULL, strstr(out, "reconcile ok"));
 	for (c = 0; c <= CARDS; c++)
 		device_free(&dev[c]);
 	EVP_PKEY_free(term.key);
-	issuer_teardown(&is);
 }
 
 TEST_HARNESS_MAIN

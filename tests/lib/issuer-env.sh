@@ -40,8 +40,27 @@ _issuer_fail() {
 	return 1
 }
 
+# issuer_pg_start: a PostgreSQL server in $d/pg (initdb + pg_ctl as user postgres, loopback
+# only, a free port, socket in $d); ISSUER_PG_URL = its URL. Stopped by issuer_env_cleanup.
+issuer_pg_start() {
+	local pgport
+	_issuer_pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+	[ -n "$_issuer_pgbin" ] && id postgres >/dev/null 2>&1 ||
+		_issuer_fail "PostgreSQL server installed (postgresql package, user postgres)" ||
+		return 1
+	chown postgres "$d"
+	pgport=$(issuer_free_port) || _issuer_fail "a free port for PostgreSQL" || return 1
+	runuser -u postgres -- "$_issuer_pgbin/initdb" -D "$d/pg" -A trust -U postgres \
+		>"$d/initdb.log" 2>&1 || _issuer_fail "PostgreSQL initdb" "$d/initdb.log" || return 1
+	runuser -u postgres -- "$_issuer_pgbin/pg_ctl" -D "$d/pg" -l "$d/pg.log" -w -t 60 \
+		-o "-c listen_addresses=127.0.0.1 -p $pgport -k $d -c fsync=on" start \
+		>/dev/null 2>&1 ||
+		_issuer_fail "PostgreSQL server started on 127.0.0.1:$pgport" "$d/pg.log" || return 1
+	ISSUER_PG_URL=postgresql://postgres@127.0.0.1:$pgport/postgres
+}
+
 issuer_env_setup() {
-	local backend=${1:-sqlite} port pgport t
+	local backend=${1:-sqlite} port t
 	ISSUER_BACKEND=$backend
 	ISSUER_BIN=$top/build/userspace/release/bin/hce-issuer
 	ISSUER_ENV_ERR= ISSUER_ENV_LOG=/dev/null
@@ -60,19 +79,8 @@ issuer_env_setup() {
 		ISSUER_DB=sqlite:$d/issuer.db
 		;;
 	pg)
-		_issuer_pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-		[ -n "$_issuer_pgbin" ] && id postgres >/dev/null 2>&1 ||
-			_issuer_fail "PostgreSQL server installed (postgresql package, user postgres)" ||
-			return 1
-		chown postgres "$d"
-		pgport=$(issuer_free_port) || _issuer_fail "a free port for PostgreSQL" || return 1
-		runuser -u postgres -- "$_issuer_pgbin/initdb" -D "$d/pg" -A trust -U postgres \
-			>"$d/initdb.log" 2>&1 || _issuer_fail "PostgreSQL initdb" "$d/initdb.log" || return 1
-		runuser -u postgres -- "$_issuer_pgbin/pg_ctl" -D "$d/pg" -l "$d/pg.log" -w -t 60 \
-			-o "-c listen_addresses=127.0.0.1 -p $pgport -k $d -c fsync=on" start \
-			>/dev/null 2>&1 ||
-			_issuer_fail "PostgreSQL server started on 127.0.0.1:$pgport" "$d/pg.log" || return 1
-		ISSUER_DB=postgresql://postgres@127.0.0.1:$pgport/postgres
+		issuer_pg_start || return 1
+		ISSUER_DB=$ISSUER_PG_URL
 		;;
 	*)
 		_issuer_fail "unknown back end '$backend' (sqlite or pg)"

@@ -19,6 +19,7 @@
 #include "purse/purse.h"
 #include "store/store.h"
 #include "vault/vault.h"
+#include "wallet/http.h"
 #include "wallet/wallet.h"
 
 static void usage(FILE *f)
@@ -35,8 +36,9 @@ static void usage(FILE *f)
 		"  loads [--wait S]          take pending issuer loads onto the card (long poll S s)\n"
 		"  renew [--force]           renew the token (when due, or now)\n"
 		"  watch [--wait S] [--rounds N]\n"
-		"                            keep in step beside hced: sync when records wait (after\n"
-		"                            each fare) or every S s, long-poll the issuer S s for\n"
+		"                            keep in step beside hced: sync when records wait (a fare\n"
+		"                            ends the long poll within ~1 s) or every S s, long-poll\n"
+		"                            the issuer S s for\n"
 		"                            loads and put them on the card (keys: --pin-file or the\n"
 		"                            kept PIN), renew when due (--pin-file); N rounds (0: ever)\n"
 		"Exit codes: 0 done; 1 usage; 2 issuer refused; 3 transport (retry); 4 card/vault;\n"
@@ -130,6 +132,30 @@ static int cmd_sync(struct hce_wallet *w)
 
 static volatile sig_atomic_t stop;
 
+/*
+ * watch: the long poll is abandoned (lib/wallet/http.h, checked about once a second) when the
+ * outbox holds more records than when the poll began, i.e. a fare was made meanwhile, or on
+ * SIGTERM; the next round then syncs at once. Records the issuer rejected stay in the outbox
+ * without cancelling anything (only growth counts).
+ */
+struct fare_watch {
+	struct hce_store *st;
+	size_t at_start;
+	struct hce_store_outrec *buf;	/* at_start + 1 records */
+};
+
+static int fare_made(void *arg)
+{
+	struct fare_watch *fw = arg;
+	size_t n = 0;
+
+	if (stop)
+		return 1;
+	if (!fw->buf || hce_store_outbox(fw->st, fw->buf, fw->at_start + 1, &n))
+		return 0;
+	return n > fw->at_start;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -212,12 +238,24 @@ static int cmd_loads(struct hce_wallet *w, const char *card, const char *secret,
 				ret = hce_purse_open(st, hce_vault_keys(v), &p);
 		}
 		if (!ret) {
+			struct fare_watch fw = { .st = st };
+
 			n = 0;
 			amount = 0;
-			ret = hce_wallet_loads(w, hce_purse_app(p), wait, &n, &amount);
+			ret = hce_wallet_status(w, &s);
+			if (!ret) {
+				fw.at_start = s.outbox;
+				fw.buf = calloc(fw.at_start + 1, sizeof(*fw.buf));
+				hce_iss_http_set_cancel(fare_made, &fw);
+				ret = hce_wallet_loads(w, hce_purse_app(p), wait, &n, &amount);
+				hce_iss_http_set_cancel(NULL, NULL);
+				free(fw.buf);
+			}
 			if (n)
 				printf("loads: %u applied, %u.%02u\n", n, amount / 100,
 				       amount % 100);
+			if (ret == -ECANCELED)
+				ret = 0;	/* a fare was made: sync now */
 		}
 		fflush(stdout);
 		if (ret == -EIO) {

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,36 @@ static int fail(char *err, size_t n, int ret, const char *fmt, ...)
 		va_end(ap);
 	}
 	return ret;
+}
+
+static int (*cancel_fn)(void *arg);
+static void *cancel_arg;
+
+void hce_iss_http_set_cancel(int (*fn)(void *arg), void *arg)
+{
+	cancel_fn = fn;
+	cancel_arg = arg;
+}
+
+/* CURLOPT_XFERINFOFUNCTION of GET requests: ask cancel_fn at most once a second. */
+static int progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		    curl_off_t ulnow)
+{
+	struct timespec now;
+	int64_t *last = arg, ms;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (!cancel_fn)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	if (ms - *last < 1000)
+		return 0;
+	*last = ms;
+	return cancel_fn(cancel_arg) ? 1 : 0;
 }
 
 static size_t collect(char *p, size_t sz, size_t n, void *arg)
@@ -75,6 +106,7 @@ int hce_iss_http(const struct hce_iss_http *h, const char *method, const char *p
 	size_t bl = body ? strlen(body) : 0;
 	struct curl_slist *hd = NULL;
 	char url[700], tm[24], *ss = NULL, *sig = NULL;
+	int64_t polled = 0;
 	json_error_t je;
 	CURLcode rc;
 	CURL *c;
@@ -112,8 +144,20 @@ int hce_iss_http(const struct hce_iss_http *h, const char *method, const char *p
 	if (body) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)bl);
+	} else if (cancel_fn) {
+		struct timespec t0;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		polled = (int64_t)t0.tv_sec * 1000 + t0.tv_nsec / 1000000;
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &polled);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	}
 	rc = curl_easy_perform(c);
+	if (rc == CURLE_ABORTED_BY_CALLBACK) {
+		ret = fail(err, errlen, -ECANCELED, "%s %s: abandoned (work waits)", method, path);
+		goto out;
+	}
 	if (rc != CURLE_OK) {
 		ret = fail(err, errlen, -EIO, "%s %s: %s", method, path, curl_easy_strerror(rc));
 		goto out;

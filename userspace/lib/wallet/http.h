@@ -40,4 +40,13 @@ int hce_iss_http(const struct hce_iss_http *h, const char *method, const char *p
 
 void hce_iss_rsp_free(struct hce_iss_rsp *r);
 
+/*
+ * A check that GET requests (the long poll) consult about once a second while they wait:
+ * when fn(arg) returns non-zero the request is abandoned and hce_iss_http() returns
+ * -ECANCELED. POST requests are never abandoned half-way (their outcome would be unknown).
+ * Process-wide, for single-threaded callers: `hce-wallet watch` uses it to sync right after
+ * a fare instead of at the end of its long poll. fn NULL removes it.
+ */
+void hce_iss_http_set_cancel(int (*fn)(void *arg), void *arg);
+
 #endif /* HCE_WALLET_HTTP_H */

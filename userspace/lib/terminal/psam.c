@@ -2,15 +2,117 @@
 /* psam.c - the PSAM role: card key diversification, session keys, MAC1/MAC2/TAC. */
 #include "terminal/psam.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codec/buf.h"
+#include "hsm/hsm.h"
 #include "profile/conf.h"
+
+#define PSAM_PATH_MAX 512
+#define PSAM_PIN_MAX 256
+
+struct hce_psam_token {
+	char module[PSAM_PATH_MAX];
+	char label[33];			/* CK_TOKEN_INFO.label is 32 bytes */
+	char pin_file[PSAM_PATH_MAX];
+	struct hce_hsm *hsm;		/* NULL until opened */
+	char err[HCE_HSM_ERR_MAX + 2 * PSAM_PATH_MAX];
+};
 
 void hce_psam_wipe(struct hce_psam *psam)
 {
+	if (psam->token) {
+		hce_hsm_close(psam->token->hsm);
+		hce_wipe(psam->token, sizeof(*psam->token));
+		free(psam->token);
+	}
 	hce_wipe(psam, sizeof(*psam));
+}
+
+const char *hce_psam_error(const struct hce_psam *psam)
+{
+	return psam->token ? psam->token->err : "";
+}
+
+/* The PIN: the first line of pin-file (trailing CR/LF dropped). */
+static int read_pin(struct hce_psam_token *tk, char pin[PSAM_PIN_MAX])
+{
+	FILE *f = fopen(tk->pin_file, "r");
+	size_t n;
+
+	if (!f) {
+		snprintf(tk->err, sizeof(tk->err), "PSAM token '%s': pin-file %s: %s", tk->label,
+			 tk->pin_file, strerror(errno));
+		return -1;
+	}
+	n = fread(pin, 1, PSAM_PIN_MAX - 1, f);
+	fclose(f);
+	pin[n] = '\0';
+	n = strcspn(pin, "\r\n");
+	pin[n] = '\0';
+	if (!n) {
+		snprintf(tk->err, sizeof(tk->err), "PSAM token '%s': pin-file %s is empty",
+			 tk->label, tk->pin_file);
+		return -1;
+	}
+	return 0;
+}
+
+static int token_open(const struct hce_psam *psam)
+{
+	struct hce_psam_token *tk = psam->token;
+	char pin[PSAM_PIN_MAX], err[HCE_HSM_ERR_MAX];
+	int rc, i;
+
+	if (tk->hsm)
+		return 0;
+	if (read_pin(tk, pin))
+		return -1;
+	rc = hce_hsm_open(tk->module, tk->label, pin, &tk->hsm, err);
+	hce_wipe(pin, sizeof(pin));
+	if (rc) {
+		snprintf(tk->err, sizeof(tk->err), "PSAM token '%s' (module %s): %s", tk->label,
+			 tk->module, err);
+		return -1;
+	}
+	/* Every labelled slot must find its key now, not in the middle of a fare. */
+	for (i = 0; i < 2 * HCE_KEY_SLOTS + 1; i++) {
+		const struct hce_psam_key *k = i < HCE_KEY_SLOTS ? &psam->purchase[i] :
+			i < 2 * HCE_KEY_SLOTS ? &psam->load[i - HCE_KEY_SLOTS] : &psam->tac;
+		int h;
+
+		if (!k->present || !k->in_token)
+			continue;
+		h = hce_hsm_has_key(tk->hsm, k->label);
+		if (h != 1) {
+			if (h)
+				snprintf(tk->err, sizeof(tk->err), "PSAM token '%s': %s", tk->label,
+					 hce_hsm_error(tk->hsm));
+			else
+				snprintf(tk->err, sizeof(tk->err), "PSAM token '%s' has no key "
+					 "labelled '%s' (import it: hce-psam import)", tk->label,
+					 k->label);
+			hce_hsm_close(tk->hsm);
+			tk->hsm = NULL;
+			return -1;
+		}
+	}
+	tk->err[0] = '\0';
+	return 0;
+}
+
+int hce_psam_open_token(const struct hce_psam *psam, char *err, size_t errlen)
+{
+	if (!psam->token)
+		return 0;
+	if (token_open(psam)) {
+		snprintf(err, errlen, "%s", psam->token->err);
+		return -1;
+	}
+	return 0;
 }
 
 static const struct hce_psam_key *find_key(const struct hce_psam_key *slots, uint8_t index)
@@ -33,16 +135,28 @@ const struct hce_psam_key *hce_psam_load_key(const struct hce_psam *psam, uint8_
 	return find_key(psam->load, index);
 }
 
-static int diversify_slot(const struct hce_psam_key *mk, const uint8_t factor[8],
-			  struct hce_key_slot *out)
+static int diversify_slot(const struct hce_psam *psam, const struct hce_psam_key *mk,
+			  const uint8_t factor[8], struct hce_key_slot *out)
 {
+	struct hce_psam_token *tk = psam->token;
+
 	if (!mk->present)
 		return 0;
 	out->present = true;
 	out->index = mk->index;
 	out->version = mk->version;
 	out->alg = mk->alg;
-	return hce_diversify((enum hce_alg)mk->alg, mk->mk, factor, out->key);
+	if (!mk->in_token)
+		return hce_diversify((enum hce_alg)mk->alg, mk->mk, factor, out->key);
+	/* parse_conf() lets a label in only with a [pkcs11] section and alg 00 */
+	if (!tk || mk->alg != HCE_ALG_3DES || token_open(psam))
+		return -1;
+	if (hce_hsm_diversify(tk->hsm, mk->label, factor, out->key)) {
+		snprintf(tk->err, sizeof(tk->err), "PSAM token '%s': %s", tk->label,
+			 hce_hsm_error(tk->hsm));
+		return -1;
+	}
+	return 0;
 }
 
 int hce_psam_card_keys(const struct hce_psam *psam, const uint8_t serial[HCE_SERIAL_LEN],
@@ -53,12 +167,12 @@ int hce_psam_card_keys(const struct hce_psam *psam, const uint8_t serial[HCE_SER
 
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < HCE_KEY_SLOTS && !rc; i++) {
-		rc = diversify_slot(&psam->purchase[i], factor, &out->dpk[i]);
+		rc = diversify_slot(psam, &psam->purchase[i], factor, &out->dpk[i]);
 		if (!rc)
-			rc = diversify_slot(&psam->load[i], factor, &out->dlk[i]);
+			rc = diversify_slot(psam, &psam->load[i], factor, &out->dlk[i]);
 	}
 	if (!rc)
-		rc = diversify_slot(&psam->tac, factor, &out->dtk);
+		rc = diversify_slot(psam, &psam->tac, factor, &out->dtk);
 	if (rc)
 		hce_card_keys_wipe(out);
 	return rc ? -1 : 0;
@@ -73,12 +187,14 @@ static int session(struct hce_psam_session *s, const struct hce_key_slot *key,
 		   const struct hce_key_slot *dtk, const uint8_t in[8])
 {
 	memset(s, 0, sizeof(*s));
-	if (!key->present || !dtk->present)
+	if (!key->present)
 		return -1;
 	s->alg = key->alg;
+	s->has_tac = dtk->present;
 	s->tac_alg = dtk->alg;
 	if (hce_session_key((enum hce_alg)key->alg, key->key, in, s->ses, &s->ses_len) ||
-	    hce_tac_key((enum hce_alg)dtk->alg, dtk->key, s->tac, &s->tac_len)) {
+	    (s->has_tac &&
+	     hce_tac_key((enum hce_alg)dtk->alg, dtk->key, s->tac, &s->tac_len))) {
 		hce_psam_session_wipe(s);
 		return -1;
 	}
@@ -123,6 +239,8 @@ static int mac_ses(const struct hce_psam_session *s, const uint8_t *d, size_t n,
 
 static int mac_tac(const struct hce_psam_session *s, const uint8_t *d, size_t n, uint8_t mac[4])
 {
+	if (!s->has_tac)
+		return -1;
 	return hce_mac((enum hce_alg)s->tac_alg, s->tac, s->tac_len, d, n, mac);
 }
 
@@ -228,19 +346,46 @@ int hce_psam_verify_load_tac(const struct hce_psam_session *s, uint32_t new_bala
 
 /* ---- key file (Documentation/profile.md "Key files") ---- */
 
-static int parse_key(struct hce_conf *c, const char *sec, uint8_t index,
+static unsigned int line_of(struct hce_conf *c, const char *sec, const char *key)
+{
+	const struct hce_conf_entry *e = hce_conf_find(c, sec, key);
+
+	return e ? e->line : 0;
+}
+
+/* A master key: "master = <16 bytes>" in clear, or "label = <token key label>". */
+static int parse_key(struct hce_conf *c, const char *sec, uint8_t index, bool has_token,
 		     struct hce_psam_key *k)
 {
+	const struct hce_conf_entry *m = hce_conf_find(c, sec, "master");
+	const struct hce_conf_entry *l = hce_conf_find(c, sec, "label");
+	const char *label;
 	uint8_t alg, version;
 
 	if (hce_conf_get_hex(c, sec, "alg", true, &alg, 1, 1, NULL) < 0 ||
-	    hce_conf_get_hex(c, sec, "version", true, &version, 1, 1, NULL) < 0 ||
-	    hce_conf_get_hex(c, sec, "master", true, k->mk, HCE_KEY_LEN, HCE_KEY_LEN, NULL) < 0)
+	    hce_conf_get_hex(c, sec, "version", true, &version, 1, 1, NULL) < 0)
 		return -1;
-	if (alg != HCE_ALG_3DES && alg != HCE_ALG_SM4) {
-		const struct hce_conf_entry *e = hce_conf_find(c, sec, "alg");
-
-		return hce_conf_fail(c, e ? e->line : 0, "[%s] alg: must be 00 or 04", sec);
+	if (alg != HCE_ALG_3DES && alg != HCE_ALG_SM4)
+		return hce_conf_fail(c, line_of(c, sec, "alg"), "[%s] alg: must be 00 or 04", sec);
+	if (m && l)
+		return hce_conf_fail(c, l->line, "[%s]: 'master' and 'label' both given: one "
+				     "key, in the file or in the token", sec);
+	if (l) {
+		if (!has_token)
+			return hce_conf_fail(c, l->line, "[%s] label: a token key needs a "
+					     "[pkcs11] section", sec);
+		if (alg != HCE_ALG_3DES)
+			return hce_conf_fail(c, l->line, "[%s] label: only 3DES keys (alg 00) can "
+					     "be kept in a PKCS#11 token", sec);
+		if (hce_conf_get_text(c, sec, "label", true, HCE_PSAM_LABEL_MAX - 1, &label) < 0)
+			return -1;
+		if (!label[0])
+			return hce_conf_fail(c, l->line, "[%s] label: empty", sec);
+		snprintf(k->label, sizeof(k->label), "%s", label);
+		k->in_token = true;
+	} else if (hce_conf_get_hex(c, sec, "master", true, k->mk, HCE_KEY_LEN, HCE_KEY_LEN,
+				    NULL) < 0) {
+		return -1;
 	}
 	k->present = true;
 	k->index = index;
@@ -249,7 +394,7 @@ static int parse_key(struct hce_conf *c, const char *sec, uint8_t index,
 	return 0;
 }
 
-static int add_slot(struct hce_conf *c, const struct hce_conf_section *s,
+static int add_slot(struct hce_conf *c, const struct hce_conf_section *s, bool has_token,
 		    struct hce_psam_key *slots, uint8_t index, uint8_t *first)
 {
 	int i;
@@ -257,7 +402,7 @@ static int add_slot(struct hce_conf *c, const struct hce_conf_section *s,
 	for (i = 0; i < HCE_KEY_SLOTS; i++) {
 		if (slots[i].present)
 			continue;
-		if (parse_key(c, s->name, index, &slots[i]))
+		if (parse_key(c, s->name, index, has_token, &slots[i]))
 			return -1;
 		if (i == 0)
 			*first = index;
@@ -267,10 +412,38 @@ static int add_slot(struct hce_conf *c, const struct hce_conf_section *s,
 			     HCE_KEY_SLOTS);
 }
 
+/* [pkcs11]: module, token (label), pin-file: all required. */
+static int parse_pkcs11(struct hce_psam *psam, struct hce_conf *c)
+{
+	const char *module, *token, *pin_file;
+	struct hce_psam_token *tk;
+
+	if (hce_conf_get_text(c, "pkcs11", "module", true, PSAM_PATH_MAX - 1, &module) < 0 ||
+	    hce_conf_get_text(c, "pkcs11", "token", true, 32, &token) < 0 ||
+	    hce_conf_get_text(c, "pkcs11", "pin-file", true, PSAM_PATH_MAX - 1, &pin_file) < 0)
+		return -1;
+	if (!module[0] || !token[0] || !pin_file[0])
+		return hce_conf_fail(c, line_of(c, "pkcs11", !module[0] ? "module" :
+						!token[0] ? "token" : "pin-file"),
+				     "[pkcs11]: module, token and pin-file must not be empty");
+	tk = calloc(1, sizeof(*tk));
+	if (!tk)
+		return hce_conf_fail(c, 0, "out of memory");
+	snprintf(tk->module, sizeof(tk->module), "%s", module);
+	snprintf(tk->label, sizeof(tk->label), "%s", token);
+	snprintf(tk->pin_file, sizeof(tk->pin_file), "%s", pin_file);
+	psam->token = tk;
+	return 0;
+}
+
 static int parse_conf(struct hce_psam *psam, struct hce_conf *c)
 {
 	size_t i, n = hce_conf_section_count(c);
+	bool has_token = hce_conf_has_section(c, "pkcs11");
 	int rc;
+
+	if (has_token && parse_pkcs11(psam, c))
+		return -1;
 
 	if (hce_conf_get_hex(c, "issuer", "id", hce_conf_has_section(c, "issuer"),
 			     psam->issuer, 8, 8, NULL) == 1)
@@ -286,10 +459,11 @@ static int parse_conf(struct hce_psam *psam, struct hce_conf *c)
 		const struct hce_conf_section *s = hce_conf_section_at(c, i);
 		uint32_t idx;
 
-		if (!strcmp(s->name, "issuer") || !strcmp(s->name, "terminal"))
+		if (!strcmp(s->name, "issuer") || !strcmp(s->name, "terminal") ||
+		    !strcmp(s->name, "pkcs11"))
 			continue;
 		if (!strcmp(s->name, "tac-key")) {
-			if (parse_key(c, s->name, 0, &psam->tac))
+			if (parse_key(c, s->name, 0, has_token, &psam->tac))
 				return -1;
 			continue;
 		}
@@ -299,7 +473,7 @@ static int parse_conf(struct hce_psam *psam, struct hce_conf *c)
 		if (rc == 1) {
 			if (idx == 0)
 				return hce_conf_fail(c, s->line, "[%s]: key index 1..255", s->name);
-			if (add_slot(c, s, psam->purchase, (uint8_t)idx, &psam->purchase_index))
+			if (add_slot(c, s, has_token, psam->purchase, (uint8_t)idx, &psam->purchase_index))
 				return -1;
 			continue;
 		}
@@ -309,7 +483,7 @@ static int parse_conf(struct hce_psam *psam, struct hce_conf *c)
 		if (rc == 1) {
 			if (idx == 0)
 				return hce_conf_fail(c, s->line, "[%s]: key index 1..255", s->name);
-			if (add_slot(c, s, psam->load, (uint8_t)idx, &psam->load_index))
+			if (add_slot(c, s, has_token, psam->load, (uint8_t)idx, &psam->load_index))
 				return -1;
 			continue;
 		}
@@ -317,7 +491,8 @@ static int parse_conf(struct hce_psam *psam, struct hce_conf *c)
 	}
 	if (!psam->purchase[0].present && !psam->load[0].present)
 		return hce_conf_fail(c, 0, "no [purchase-key N] nor [load-key N] section");
-	if (!psam->tac.present)
+	/* A token PSAM (the terminal of token cards) never holds the issuer's TAC key. */
+	if (!psam->tac.present && !has_token)
 		return hce_conf_fail(c, 0, "missing [tac-key] section");
 	return hce_conf_check_unused(c);
 }

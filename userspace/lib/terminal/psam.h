@@ -7,6 +7,15 @@
  * Card keys are diversified from the issuer master keys with the application serial's last
  * 8 bytes as factor (hce_diversify), one level, the algorithm named per key.
  *
+ * A master key is either in the file in clear ("master = ...", test and demo keys) or a
+ * CKK_DES2 object in a PKCS#11 token named by the file's [pkcs11] section ("label = ...",
+ * Documentation/psam.md): the token then diversifies the card key itself (hce_hsm_diversify,
+ * CKM_DES3_ECB over f || ~f, the issuer's construction) and the master key value never
+ * enters this process. The token is opened on first use (or by hce_psam_open_token()) and
+ * closed by hce_psam_wipe(). A PSAM with a [pkcs11] section need not have a [tac-key]: the
+ * TAC master key stays with the issuer, who verifies TACs at clearing (term.c then records
+ * the TAC as "ok-tac-unverified").
+ *
  * Contract for int-returning functions: 0 on success, -1 on failure (bad argument, missing
  * key, crypto error); hce_psam_verify_*() return 1 when the MAC/TAC matches, 0 when it does
  * not, -1 on error. Every comparison is constant time (hce_ct_equal). Secrets that pass
@@ -30,13 +39,20 @@
 #define HCE_TX_PURCHASE 0x06
 #define HCE_TX_CAPP 0x09
 
+#define HCE_PSAM_LABEL_MAX 64	/* CKA_LABEL of a master key in the token, with its NUL */
+
 struct hce_psam_key {
 	bool present;
+	bool in_token;		/* the master key is the token object 'label', mk unused */
 	uint8_t index;		/* key index sent to the card */
 	uint8_t version;	/* key version the card must report (0: not checked) */
-	uint8_t alg;		/* enum hce_alg */
-	uint8_t mk[HCE_KEY_LEN];	/* issuer master key */
+	uint8_t alg;		/* enum hce_alg (always 3DES when in_token) */
+	uint8_t mk[HCE_KEY_LEN];	/* issuer master key (clear key files) */
+	char label[HCE_PSAM_LABEL_MAX];	/* token key label (in_token) */
 };
+
+/* The [pkcs11] section and the open token (psam.c); allocated when the file names one. */
+struct hce_psam_token;
 
 struct hce_psam {
 	bool has_issuer;
@@ -48,6 +64,7 @@ struct hce_psam {
 	struct hce_psam_key tac;			/* master TAC key (MTK) */
 	uint8_t purchase_index;		/* key index used for purchases (first present) */
 	uint8_t load_index;		/* key index used for loads (first present) */
+	struct hce_psam_token *token;	/* NULL: no [pkcs11] section */
 };
 
 /*
@@ -60,7 +77,19 @@ int hce_psam_load(struct hce_psam *psam, const char *path, char *err, size_t err
 int hce_psam_parse(struct hce_psam *psam, const char *name, const char *text, size_t len,
 		   char *err, size_t errlen);
 
+/* Close the token (if open), free it and wipe every key. */
 void hce_psam_wipe(struct hce_psam *psam);
+
+/*
+ * Open the [pkcs11] token now (log in with the PIN read from pin-file, wiped right after)
+ * and check that every key slot with a label finds its key there. 0 when done or when the
+ * file names no token; -1 with a message naming the module, token or label (never the PIN)
+ * in err. hce_psam_card_keys() does the same on first use when this was not called.
+ */
+int hce_psam_open_token(const struct hce_psam *psam, char *err, size_t errlen);
+
+/* Why the last token operation failed ("" when none). */
+const char *hce_psam_error(const struct hce_psam *psam);
 
 /* The master key slot for a key index, or NULL. */
 const struct hce_psam_key *hce_psam_purchase_key(const struct hce_psam *psam, uint8_t index);
@@ -68,7 +97,9 @@ const struct hce_psam_key *hce_psam_load_key(const struct hce_psam *psam, uint8_
 
 /*
  * The card's keys (as the purse holds them) for an application serial: every present master
- * key diversified with serial[2..9]. The caller wipes *out (hce_card_keys_wipe).
+ * key diversified with serial[2..9] (in the token for keys with a label; the token is
+ * opened here on first use). The caller wipes *out (hce_card_keys_wipe). -1 on failure,
+ * for a token the reason in hce_psam_error().
  */
 int hce_psam_card_keys(const struct hce_psam *psam, const uint8_t serial[HCE_SERIAL_LEN],
 		       struct hce_card_keys *out);
@@ -78,6 +109,7 @@ struct hce_psam_session {
 	uint8_t alg;
 	uint8_t ses[16];	/* session key (8 bytes for alg 00, 16 for 04) */
 	size_t ses_len;
+	bool has_tac;		/* false: no DTK (token PSAM): the TAC is not verified here */
 	uint8_t tac_alg;	/* algorithm of the TAC key (the DTK's own) */
 	uint8_t tac[16];	/* TAC key */
 	size_t tac_len;
@@ -88,7 +120,9 @@ void hce_psam_session_wipe(struct hce_psam_session *s);
 /*
  * Purchase or compound purchase session from the card key slot (DPK) and the DTK slot:
  * SESPK = E_DPK(random(4) || CTC(2) || TTC[2..3]) with the DPK's algorithm; the TAC key is
- * derived from the DTK with the DTK's own algorithm (hce_tac_key).
+ * derived from the DTK with the DTK's own algorithm (hce_tac_key). When the DTK slot is
+ * absent (a PSAM without [tac-key]) the session has no TAC key (has_tac false) and the TAC
+ * functions below return -1.
  */
 int hce_psam_purchase_session(struct hce_psam_session *s, const struct hce_key_slot *dpk,
 			      const struct hce_key_slot *dtk, const uint8_t random[4],

@@ -290,8 +290,12 @@ static int open_card(struct hce_term *t, struct hce_term_result *res, struct hce
 	if (t->check_dates && (memcmp(date, res->card.start, 4) < 0 ||
 			       memcmp(date, res->card.expiry, 4) > 0))
 		return fail(t, HCE_TERM_E_DECLINED, "card not valid today (expired or not started)");
-	if (hce_psam_card_keys(psam, res->card.serial, ck))
-		return fail(t, HCE_TERM_E_CONFIG, "cannot derive the card keys");
+	if (hce_psam_card_keys(psam, res->card.serial, ck)) {
+		const char *why = hce_psam_error(psam);
+
+		return fail(t, HCE_TERM_E_CONFIG, "cannot derive the card keys%s%s",
+			    why[0] ? ": " : "", why);
+	}
 	return HCE_TERM_OK;
 }
 
@@ -390,14 +394,17 @@ static int recover_debit(struct hce_term *t, struct hce_term_result *res,
 		r->recovered = true;
 		r->balance_after = r->balance_before - amount;
 		ok2 = hce_psam_verify_purchase_mac2(s, amount, r->mac2);
-		okt = hce_psam_verify_purchase_tac(s, amount, type, t->terminal_id, r->ttc, r->date,
-						   r->time, r->tac);
+		okt = !s->has_tac ? 1 :
+			hce_psam_verify_purchase_tac(s, amount, type, t->terminal_id, r->ttc,
+						     r->date, r->time, r->tac);
 		if (ok2 != 1 || okt != 1) {
 			snprintf(r->result, sizeof(r->result), "%s",
 				 ok2 != 1 ? "mac2-invalid" : "tac-invalid");
 			return fail(t, HCE_TERM_E_PROOF, "recovered proof: %s does not verify",
 				    ok2 != 1 ? "MAC2" : "TAC");
 		}
+		if (!s->has_tac)
+			snprintf(r->result, sizeof(r->result), HCE_TERM_RESULT_TAC_UNVERIFIED);
 		return HCE_TERM_OK;
 	}
 	return fail(t, HCE_TERM_E_UNKNOWN, "DEBIT outcome not known (%s); card not reachable "
@@ -541,6 +548,10 @@ static int debit(struct hce_term *t, uint8_t type, uint32_t amount, uint8_t recn
 	if (hce_psam_verify_purchase_mac2(&s, amount, r->mac2) != 1) {
 		snprintf(r->result, sizeof(r->result), "mac2-invalid");
 		rc = fail(t, HCE_TERM_E_PROOF, "MAC2 from the card does not verify");
+	} else if (!s.has_tac) {
+		/* token PSAM: no TAC key here; the issuer verifies the TAC at clearing */
+		snprintf(r->result, sizeof(r->result), HCE_TERM_RESULT_TAC_UNVERIFIED);
+		rc = HCE_TERM_OK;
 	} else if (hce_psam_verify_purchase_tac(&s, amount, type, t->terminal_id, r->ttc,
 						r->date, r->time, r->tac) != 1) {
 		snprintf(r->result, sizeof(r->result), "tac-invalid");
@@ -728,8 +739,11 @@ int hce_term_load(struct hce_term *t, uint32_t amount, struct hce_term_result *r
 	memcpy(r->tac, resp, 4);
 	r->has_tac = true;
 	r->balance_after = r->balance_before + amount;
-	if (hce_psam_verify_load_tac(&s, r->balance_after, online, amount, t->terminal_id,
-				     r->date, r->time, r->tac) != 1) {
+	if (!s.has_tac) {
+		snprintf(r->result, sizeof(r->result), HCE_TERM_RESULT_TAC_UNVERIFIED);
+		rc = HCE_TERM_OK;
+	} else if (hce_psam_verify_load_tac(&s, r->balance_after, online, amount,
+					    t->terminal_id, r->date, r->time, r->tac) != 1) {
 		snprintf(r->result, sizeof(r->result), "tac-invalid");
 		rc = fail(t, HCE_TERM_E_PROOF, "load TAC from the card does not verify");
 	} else {
@@ -814,10 +828,12 @@ int hce_term_receipt(const struct hce_term_result *res, char *out, size_t cap)
 		     "amount    %s CNY\n"
 		     "balance   %s -> %s CNY\n"
 		     "counter   %u\n"
-		     "MAC2 %s  TAC %s\n"
+		     "MAC2 %s  TAC %s%s\n"
 		     "result    %s%s\n",
 		     type_name(r->type), res->card.number, tid, r->ttc, date, date + 4, date + 6,
-		     tm, tm + 2, tm + 4, amt, before, after, r->counter, mac2, tac, r->result,
+		     tm, tm + 2, tm + 4, amt, before, after, r->counter, mac2, tac,
+		     strcmp(r->result, HCE_TERM_RESULT_TAC_UNVERIFIED) ? "" :
+		     " (not checked here: verified by the issuer at clearing)", r->result,
 		     r->recovered ? " (recovered)" : "");
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }

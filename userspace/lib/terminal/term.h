@@ -8,6 +8,7 @@
  *   select:   SELECT EP AID -> READ BINARY EF 0015 (issuer, serial, dates checked)
  *   purchase: select -> GET BALANCE -> record "pending" (TTC taken) -> INITIALIZE FOR PURCHASE
  *             -> MAC1 -> DEBIT FOR PURCHASE -> verify MAC2 and TAC -> record outcome
+ *             (no TAC key in the PSAM: the TAC is recorded unverified, "ok-tac-unverified")
  *   capp:     as purchase with INITIALIZE FOR CAPP PURCHASE, UPDATE CAPP DATA CACHE before
  *             DEBIT, type 09
  *   load:     select -> record "pending" -> INITIALIZE FOR LOAD -> verify MAC1 -> CREDIT FOR
@@ -49,6 +50,13 @@ enum hce_term_status {
 	HCE_TERM_E_RECORDS = 11,	/* local records database failure */
 	HCE_TERM_E_CONFIG = 12,		/* PSAM file unusable or lacking the key needed */
 };
+
+/*
+ * The record's result of a value transaction done by a PSAM without a TAC key (a token
+ * PSAM, Documentation/psam.md): charged (or credited) with MAC2 (load: MAC1) verified, the
+ * TAC recorded for clearing but not verified here. The issuer verifies it at clearing.
+ */
+#define HCE_TERM_RESULT_TAC_UNVERIFIED "ok-tac-unverified"
 
 /* One-word name of a status ("ok", "declined", ...), used as the record's result too. */
 const char *hce_term_status_name(int status);

@@ -2,7 +2,8 @@
 /*
  * store_test.c - the purse's SQLite store: open/create (WAL, 0600), personalise (one
  * transaction, EEXIST/REPLACE, validation), reopen, foreign and corrupt files, value commits
- * (ESTALE/ERANGE write nothing), log and proof pruning, persisted MAC-failure count.
+ * (ESTALE/ERANGE write nothing), log and proof pruning, persisted MAC-failure count, the
+ * overdraft (signed balance, bound -overdraft_limit enforced by the commit and by the file).
  */
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -166,6 +167,11 @@ TEST_F(store, personalise_invalid_fields_give_einval_and_write_nothing)
 	EXPECT_EQ(-EINVAL, hce_store_personalise(self->st, &c, 0));
 	c = self->cd; c.balance = c.max_balance + 1;
 	EXPECT_EQ(-EINVAL, hce_store_personalise(self->st, &c, 0));
+	/* balances are signed: below -overdraft_limit, or beyond 2^31 - 1, are refused */
+	c = self->cd; c.balance = hce_balance_raw(-(int32_t)T_OVERDRAFT - 1);
+	EXPECT_EQ(-EINVAL, hce_store_personalise(self->st, &c, 0));
+	c = self->cd; c.max_balance = 0xFFFFFFFF; c.balance = 0x80000000u;
+	EXPECT_EQ(-EINVAL, hce_store_personalise(self->st, &c, 0));
 	c = self->cd; c.keys[1].index = 1;	/* duplicate DPK 1 */
 	EXPECT_EQ(-EINVAL, hce_store_personalise(self->st, &c, 0));
 	c = self->cd; c.keys[0].alg = 0x01;
@@ -266,7 +272,10 @@ TEST_F(store, commit_stale_or_out_of_range_writes_nothing)
 	EXPECT_EQ(-ESTALE, hce_store_commit_debit(self->st, &d));
 	d = debit(T_BALANCE, 1, 1);
 	EXPECT_EQ(-ESTALE, hce_store_commit_debit(self->st, &d));
-	d = debit(T_BALANCE, 0, T_BALANCE + 1);
+	/* one fen beyond balance + overdraft limit */
+	d = debit(T_BALANCE, 0, T_BALANCE + T_OVERDRAFT + 1);
+	EXPECT_EQ(-ERANGE, hce_store_commit_debit(self->st, &d));
+	d = debit(T_BALANCE, 0, 0xFFFFFFFF);
 	EXPECT_EQ(-ERANGE, hce_store_commit_debit(self->st, &d));
 	memset(&l, 0, sizeof(l));
 	l.old_balance = T_BALANCE;
@@ -358,6 +367,163 @@ TEST_F(store, two_handles_second_commit_with_old_state_is_stale)
 	ASSERT_EQ(0, hce_store_commit_debit(self->st, &d));
 	EXPECT_EQ(-ESTALE, hce_store_commit_debit(b, &d));
 	hce_store_close(b);
+}
+
+
+/* ---- overdraft ---- */
+
+static void sql_exec(const char *path, const char *sql, int *rc, char *msg, size_t n)
+{
+	sqlite3 *db;
+	char *e = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		abort();
+	*rc = sqlite3_exec(db, sql, NULL, NULL, &e);
+	snprintf(msg, n, "%s", e ? e : "");
+	sqlite3_free(e);
+	sqlite3_close(db);
+}
+
+static int64_t sql_balance(const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	int64_t v = 0x7fffffffffffLL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		abort();
+	if (sqlite3_prepare_v2(db, "SELECT balance FROM state", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return v;
+}
+
+/* A debit down to exactly -limit commits (signed in the file, two's complement in the API). */
+TEST_F(store, debit_into_overdraft_down_to_minus_limit_then_erange)
+{
+	struct hce_store_debit d;
+	struct hce_store_load l;
+	struct hce_purse_state s;
+	struct hce_card_data c;
+
+	ASSERT_EQ(0, hce_store_open(self->d.path, HCE_STORE_CREATE, &self->st, self->err));
+	ASSERT_EQ(0, hce_store_personalise(self->st, &self->cd, 0));
+	d = debit(T_BALANCE, 0, T_BALANCE + 300);
+	ASSERT_EQ(0, hce_store_commit_debit(self->st, &d));
+	ASSERT_EQ(0, hce_store_state(self->st, &s));
+	EXPECT_EQ(0xFFFFFED4u, s.balance);		/* -300 */
+	EXPECT_EQ(-300, hce_balance_value(s.balance));
+	EXPECT_EQ(-300, sql_balance(self->d.path));	/* a signed INTEGER in the file */
+	/* one fen beyond the limit: -ERANGE, nothing written */
+	d = debit(s.balance, 1, T_OVERDRAFT - 300 + 1);
+	EXPECT_EQ(-ERANGE, hce_store_commit_debit(self->st, &d));
+	d = debit(s.balance, 1, T_OVERDRAFT - 300);
+	ASSERT_EQ(0, hce_store_commit_debit(self->st, &d));
+	ASSERT_EQ(0, hce_store_state(self->st, &s));
+	EXPECT_EQ(-(int32_t)T_OVERDRAFT, hce_balance_value(s.balance));
+	EXPECT_EQ(2, s.ctc);
+	/* a zero-amount debit at -limit still commits; 1 fen more does not */
+	d = debit(s.balance, 2, 1);
+	EXPECT_EQ(-ERANGE, hce_store_commit_debit(self->st, &d));
+	d = debit(s.balance, 2, 0);
+	EXPECT_EQ(0, hce_store_commit_debit(self->st, &d));
+	/* a load repays: the balance rises by the amount */
+	memset(&l, 0, sizeof(l));
+	l.old_balance = hce_balance_raw(-(int32_t)T_OVERDRAFT);
+	l.amount = 1000;
+	ASSERT_EQ(0, hce_store_commit_load(self->st, &l));
+	ASSERT_EQ(0, hce_store_state(self->st, &s));
+	EXPECT_EQ(1000 - (int32_t)T_OVERDRAFT, hce_balance_value(s.balance));
+	/* reading the card back gives the raw current balance */
+	ASSERT_EQ(0, hce_store_card(self->st, &c));
+	EXPECT_EQ(s.balance, c.balance);
+	/* the maximum still bounds a repaying load */
+	l.old_balance = s.balance;
+	l.online_counter = 1;
+	l.amount = T_MAX_BALANCE - (uint32_t)(1000 - (int32_t)T_OVERDRAFT) + 1;
+	EXPECT_EQ(-ERANGE, hce_store_commit_load(self->st, &l));
+	l.amount--;
+	EXPECT_EQ(0, hce_store_commit_load(self->st, &l));
+	ASSERT_EQ(0, hce_store_state(self->st, &s));
+	EXPECT_EQ(T_MAX_BALANCE, s.balance);
+}
+
+/*
+ * The file refuses a balance below -overdraft whatever writes it (a forged second path past
+ * the commit functions): the UPDATE aborts and the balance stays.
+ */
+TEST_F(store, file_constraint_refuses_balance_below_minus_limit_on_any_path)
+{
+	char msg[200], sql[160];
+	int rc;
+
+	ASSERT_EQ(0, hce_store_open(self->d.path, HCE_STORE_CREATE, &self->st, self->err));
+	ASSERT_EQ(0, hce_store_personalise(self->st, &self->cd, 0));
+	hce_store_close(self->st);
+	self->st = NULL;
+	snprintf(sql, sizeof(sql), "UPDATE state SET balance = %d", -(int)T_OVERDRAFT - 1);
+	sql_exec(self->d.path, sql, &rc, msg, sizeof(msg));
+	EXPECT_EQ(SQLITE_CONSTRAINT, rc & 0xff);
+	EXPECT_NE(NULL, strstr(msg, "overdraft")) TH_LOG("%s", msg);
+	EXPECT_EQ(T_BALANCE, sql_balance(self->d.path));
+	snprintf(sql, sizeof(sql), "BEGIN; UPDATE state SET balance = balance - %u; COMMIT",
+		 T_BALANCE + T_OVERDRAFT + 1);
+	sql_exec(self->d.path, sql, &rc, msg, sizeof(msg));
+	EXPECT_EQ(SQLITE_CONSTRAINT, rc & 0xff);
+	EXPECT_EQ(T_BALANCE, sql_balance(self->d.path));
+	/* exactly -limit is allowed */
+	snprintf(sql, sizeof(sql), "UPDATE state SET balance = %d", -(int)T_OVERDRAFT);
+	sql_exec(self->d.path, sql, &rc, msg, sizeof(msg));
+	EXPECT_EQ(SQLITE_OK, rc) TH_LOG("%s", msg);
+	/* and a card without overdraft may never go below 0 */
+	self->cd.overdraft_limit = 0;
+	ASSERT_EQ(0, hce_store_open(self->d.path, 0, &self->st, self->err));
+	ASSERT_EQ(0, hce_store_personalise(self->st, &self->cd, HCE_STORE_REPLACE));
+	hce_store_close(self->st);
+	self->st = NULL;
+	sql_exec(self->d.path, "UPDATE state SET balance = -1", &rc, msg, sizeof(msg));
+	EXPECT_EQ(SQLITE_CONSTRAINT, rc & 0xff);
+	EXPECT_EQ(T_BALANCE, sql_balance(self->d.path));
+}
+
+/* A card personalised in the overdraft (a token for an account at -3.00) reads back. */
+TEST_F(store, personalise_negative_balance_within_limit)
+{
+	struct hce_purse_state s;
+
+	self->cd.balance = hce_balance_raw(-(int32_t)T_OVERDRAFT);
+	ASSERT_EQ(0, hce_store_open(self->d.path, HCE_STORE_CREATE, &self->st, self->err));
+	ASSERT_EQ(0, hce_store_personalise(self->st, &self->cd, 0)) TH_LOG("%s",
+		hce_store_errmsg(self->st));
+	ASSERT_EQ(0, hce_store_state(self->st, &s));
+	EXPECT_EQ(-(int32_t)T_OVERDRAFT, hce_balance_value(s.balance));
+	EXPECT_EQ(-(int64_t)T_OVERDRAFT, sql_balance(self->d.path));
+}
+
+/* A balance outside -0xFFFFFF..2^31-1 in the file is corruption, not a wrapped value. */
+TEST_F(store, out_of_range_signed_balance_in_file_gives_eilseq)
+{
+	struct hce_purse_state s;
+	char msg[200];
+	int rc;
+
+	ASSERT_EQ(0, hce_store_open(self->d.path, HCE_STORE_CREATE, &self->st, self->err));
+	ASSERT_EQ(0, hce_store_personalise(self->st, &self->cd, 0));
+	hce_store_close(self->st);
+	self->st = NULL;
+	sql_exec(self->d.path, "DROP TRIGGER state_balance_update;"
+		 " UPDATE state SET balance = 2147483648", &rc, msg, sizeof(msg));
+	ASSERT_EQ(SQLITE_OK, rc) TH_LOG("%s", msg);
+	ASSERT_EQ(0, hce_store_open(self->d.path, 0, &self->st, self->err));
+	EXPECT_EQ(-EILSEQ, hce_store_state(self->st, &s));
+	/* the read-write open recreated the constraint */
+	hce_store_close(self->st);
+	self->st = NULL;
+	sql_exec(self->d.path, "UPDATE state SET balance = -100000000", &rc, msg, sizeof(msg));
+	EXPECT_EQ(SQLITE_CONSTRAINT, rc & 0xff);
 }
 
 TEST_HARNESS_MAIN

@@ -154,6 +154,7 @@ int purse_tac_load(const struct hce_key_slot *dtk, const struct purse_op *op,
 	uint8_t d[MAC_IN_MAX];
 	struct hce_wr w = hce_wr_init(d, sizeof(d));
 
+	/* new balance, two's complement: the unsigned sum wraps exactly like the signed one */
 	hce_wr_be32(&w, op->balance + op->amount);
 	hce_wr_be16(&w, op->counter);
 	hce_wr_be32(&w, op->amount);

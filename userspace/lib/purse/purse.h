@@ -7,8 +7,9 @@
  * /work/shared/spec/epurse.md; the choices the spec leaves open are documented in
  * Documentation/purse.md:
  *   - GET TRANSACTION PROVE takes the CTC that INITIALIZE FOR PURCHASE returned (not +1);
- *   - the overdraft limit is reported by INITIALIZE FOR PURCHASE but never spent: a purchase
- *     with amount > balance answers 9401;
+ *   - a purchase may spend the overdraft: amount <= balance + overdraft limit, the balance
+ *     then goes below zero (never below -limit; beyond: 9401); a load repays it first. A
+ *     negative balance is the 4-byte two's complement on the wire (store.h "Balances");
  *   - a load that would take the balance beyond the card's max_balance answers 9401 at
  *     INITIALIZE FOR LOAD;
  *   - HCE_PURSE_MAC_FAIL_LIMIT consecutive MAC failures (purchase MAC1, load MAC2) lock the
@@ -65,7 +66,7 @@ int hce_purse_set_keys(struct hce_purse *p, const struct hce_card_keys *keys);
 void hce_purse_set_rng(struct hce_purse *p, hce_purse_rng_fn fn, void *ctx);
 
 /* Read-only views for hcectl and tests (all read the store; nothing is cached). */
-int hce_purse_balance(struct hce_purse *p, uint32_t *balance);
+int hce_purse_balance(struct hce_purse *p, uint32_t *balance);	/* raw: hce_balance_value */
 int hce_purse_state(struct hce_purse *p, struct hce_purse_state *state);
 
 /* A parsed EF 0018 record. */

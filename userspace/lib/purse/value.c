@@ -8,6 +8,11 @@
  * MAC lock (9303), keys present (6985), key index (9403), counter (9402), amount (9401).
  * Nothing is written before a MAC check passes, except the MAC-failure count after a bad MAC.
  * A value change is ONE store commit; if it fails the answer is 6581 and nothing changed.
+ *
+ * Balances are signed (Documentation/purse.md "Overdraft"): a purchase may take the balance
+ * down to -overdraft_limit; every balance field on the wire (GET BALANCE, the INITIALIZE
+ * answers, load MAC1 and TAC) is its 4-byte two's complement, which is what the store's raw
+ * uint32_t already holds (store.h "Balances").
  */
 #include "purse/purse_priv.h"
 
@@ -104,8 +109,9 @@ static uint16_t init_purchase(struct hce_purse *p, const struct hce_capdu *c,
 		return HCE_SW_KEY_INDEX;
 	if (s->ctc == 0xffff)
 		return HCE_SW_COUNTER_MAX;
-	if (amount > s->balance)
-		return HCE_SW_INSUFFICIENT;	/* the overdraft limit is reported, not spent */
+	/* Into the overdraft down to -limit; beyond: 9401 (the store re-checks at commit). */
+	if ((int64_t)amount > (int64_t)hce_balance_value(s->balance) + p->card.overdraft_limit)
+		return HCE_SW_INSUFFICIENT;
 	if (!p->keys->dtk.present)
 		return HCE_SW_CONDITIONS;
 	if (purse_random(p, op->random, sizeof(op->random)))
@@ -138,8 +144,11 @@ static uint16_t init_load(struct hce_purse *p, struct purse_rsp *r,
 		return HCE_SW_KEY_INDEX;
 	if (s->online_counter == 0xffff)
 		return HCE_SW_COUNTER_MAX;
-	if (amount > p->card.max_balance || s->balance > p->card.max_balance - amount)
-		return HCE_SW_INSUFFICIENT;	/* beyond the card's maximum balance */
+	/* A load repays the overdraft first; beyond the maximum balance (and 2^31 - 1): 9401. */
+	if ((int64_t)hce_balance_value(s->balance) + amount >
+	    (p->card.max_balance > HCE_BALANCE_MAX ? HCE_BALANCE_MAX :
+						      (int64_t)p->card.max_balance))
+		return HCE_SW_INSUFFICIENT;
 	if (!p->keys->dtk.present)
 		return HCE_SW_CONDITIONS;
 	if (purse_random(p, op->random, sizeof(op->random)))

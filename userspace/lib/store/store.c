@@ -6,6 +6,7 @@
  *   card(id=1, aid, app_version, ef0015, ef0016, ef0017, overdraft, max_balance)
  *   keyinfo(kind, idx, version, alg)          -- no key values, ever
  *   state(id=1, balance, ctc, online, mac_failures, tx_total)
+ *                          -- balance: signed; state_balance_* triggers keep it >= -overdraft
  *   log(seq INTEGER PRIMARY KEY, rec)         -- newest = highest seq, 10 kept
  *   proof(ctc INTEGER PRIMARY KEY, type, mac2, tac)
  *   capp(recno INTEGER PRIMARY KEY, rec)
@@ -56,7 +57,20 @@ static const char offline_sql[] =
 	"CREATE TABLE IF NOT EXISTS outbox(type INTEGER NOT NULL, counter INTEGER NOT NULL,"
 	" amount INTEGER NOT NULL, terminal BLOB NOT NULL, ttc INTEGER NOT NULL,"
 	" date BLOB NOT NULL, time BLOB NOT NULL, tac BLOB NOT NULL,"
-	" PRIMARY KEY(type, counter))";
+	" PRIMARY KEY(type, counter));"
+	/*
+	 * The overdraft bound, enforced by the file whatever writes it: balance >=
+	 * -card.overdraft. SQLite's CHECK cannot read another table, so it is this pair of
+	 * triggers (no card row: limit 0). A violation aborts the statement (SQLITE_CONSTRAINT)
+	 * and the commit function rolls the whole transaction back. Created by every read-write
+	 * open, so files written before the overdraft get it too.
+	 */
+	"CREATE TRIGGER IF NOT EXISTS state_balance_insert BEFORE INSERT ON state"
+	" WHEN NEW.balance < -COALESCE((SELECT overdraft FROM card WHERE id = 1), 0)"
+	" BEGIN SELECT RAISE(ABORT, 'balance below the overdraft limit'); END;"
+	"CREATE TRIGGER IF NOT EXISTS state_balance_update BEFORE UPDATE OF balance ON state"
+	" WHEN NEW.balance < -COALESCE((SELECT overdraft FROM card WHERE id = 1), 0)"
+	" BEGIN SELECT RAISE(ABORT, 'balance below the overdraft limit'); END";
 
 enum stmt_id {
 	S_BEGIN,
@@ -98,7 +112,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		       " FROM card WHERE id = 1",
 	[S_GET_KEYS] = "SELECT kind, idx, version, alg FROM keyinfo ORDER BY kind, idx",
 	[S_GET_STATE] = "SELECT balance, ctc, online, mac_failures, tx_total,"
-			" (SELECT max_balance FROM card WHERE id = 1) FROM state WHERE id = 1",
+			" (SELECT max_balance FROM card WHERE id = 1),"
+			" (SELECT overdraft FROM card WHERE id = 1) FROM state WHERE id = 1",
 	[S_GET_LOG] = "SELECT rec FROM log ORDER BY seq DESC LIMIT 1 OFFSET ?1",
 	[S_GET_CAPP] = "SELECT rec FROM capp WHERE recno = ?1",
 	[S_GET_PROOF] = "SELECT type, mac2, tac FROM proof WHERE ctc = ?1",
@@ -400,7 +415,18 @@ int hce_store_has_card(struct hce_store *st)
 	return n > 0;
 }
 
-static int get_state(struct hce_store *st, struct hce_purse_state *ps, uint32_t *max_balance);
+/* The bounds of a card's balance (store.h "Balances"). */
+struct bounds {
+	uint32_t max_balance, overdraft;
+};
+
+static int get_state(struct hce_store *st, struct hce_purse_state *ps, struct bounds *b);
+
+/* Highest balance the card may hold: max_balance, but never beyond a signed 32-bit value. */
+static int64_t top_balance(uint32_t max_balance)
+{
+	return max_balance > HCE_BALANCE_MAX ? HCE_BALANCE_MAX : (int64_t)max_balance;
+}
 
 static bool valid_key(const struct hce_key_info *k)
 {
@@ -422,8 +448,11 @@ static int validate(struct hce_store *st, const struct hce_card_data *c)
 		return set_err(st, -EINVAL, "ef0016: length must be 1..%d", HCE_EF0016_MAX);
 	if (c->overdraft_limit > HCE_OVERDRAFT_MAX)
 		return set_err(st, -EINVAL, "overdraft_limit: more than 3 bytes");
-	if (c->balance > c->max_balance)
-		return set_err(st, -EINVAL, "balance: above max_balance");
+	if (hce_balance_value(c->balance) > top_balance(c->max_balance))
+		return set_err(st, -EINVAL, "balance: above max_balance or %d",
+			       HCE_BALANCE_MAX);
+	if (hce_balance_value(c->balance) < -(int64_t)c->overdraft_limit)
+		return set_err(st, -EINVAL, "balance: below -overdraft_limit");
 	if (c->n_keys > HCE_STORE_KEYS_MAX)
 		return set_err(st, -EINVAL, "keys: more than %d", HCE_STORE_KEYS_MAX);
 	for (i = 0; i < c->n_keys; i++) {
@@ -502,7 +531,7 @@ int hce_store_personalise(struct hce_store *st, const struct hce_card_data *c,
 	}
 	if (!ret) {
 		s = stmt(st, S_INS_STATE);
-		sqlite3_bind_int64(s, 1, c->balance);
+		sqlite3_bind_int64(s, 1, hce_balance_value(c->balance));
 		sqlite3_bind_int(s, 2, ctc);
 		sqlite3_bind_int(s, 3, online);
 		ret = run(st, s, "insert state");
@@ -633,10 +662,11 @@ int hce_store_card(struct hce_store *st, struct hce_card_data *c)
 	return 0;
 }
 
-/* Read the state; *max_balance optional. */
-static int get_state(struct hce_store *st, struct hce_purse_state *ps, uint32_t *max_balance)
+/* Read the state; *b (balance bounds) optional. */
+static int get_state(struct hce_store *st, struct hce_purse_state *ps, struct bounds *b)
 {
 	sqlite3_stmt *s = stmt(st, S_GET_STATE);
+	int64_t balance;
 	uint32_t v[5];
 	int rc, ret = 0, i;
 
@@ -650,18 +680,25 @@ static int get_state(struct hce_store *st, struct hce_purse_state *ps, uint32_t 
 		sqlite3_reset(s);
 		return db_err(st, rc, "read state");
 	}
-	static const int64_t max[5] = { 0xffffffff, 0xffff, 0xffff, 0xffffffff, 0xffffffff };
+	static const int64_t max[5] = { 0, 0xffff, 0xffff, 0xffffffff, 0xffffffff };
 
-	for (i = 0; !ret && i < 5; i++)
+	/* The balance is signed: -HCE_OVERDRAFT_MAX..HCE_BALANCE_MAX (store.h "Balances"). */
+	balance = sqlite3_column_int64(s, 0);
+	if (sqlite3_column_type(s, 0) != SQLITE_INTEGER || balance < -(int64_t)HCE_OVERDRAFT_MAX ||
+	    balance > HCE_BALANCE_MAX)
+		ret = set_err(st, -EILSEQ, "corrupt store: %s", "state balance");
+	for (i = 1; !ret && i < 5; i++)
 		ret = col_uint(st, s, i, max[i], &v[i], "state");
 	if (!ret)
 		ps->tx_total = (uint64_t)sqlite3_column_int64(s, 4);
-	if (!ret && max_balance)
-		ret = col_uint(st, s, 5, 0xffffffff, max_balance, "max_balance");
+	if (!ret && b)
+		ret = col_uint(st, s, 5, 0xffffffff, &b->max_balance, "max_balance");
+	if (!ret && b)
+		ret = col_uint(st, s, 6, HCE_OVERDRAFT_MAX, &b->overdraft, "overdraft");
 	sqlite3_reset(s);
 	if (ret)
 		return ret;
-	ps->balance = v[0];
+	ps->balance = hce_balance_raw((int32_t)balance);
 	ps->ctc = (uint16_t)v[1];
 	ps->online_counter = (uint16_t)v[2];
 	ps->mac_failures = v[3];
@@ -741,7 +778,7 @@ int hce_store_proof(struct hce_store *st, uint16_t ctc, struct hce_proof *pr)
 	return ret;
 }
 
-static int set_state(struct hce_store *st, uint32_t balance, uint16_t ctc, uint16_t online)
+static int set_state(struct hce_store *st, int64_t balance, uint16_t ctc, uint16_t online)
 {
 	sqlite3_stmt *s = stmt(st, S_SET_STATE);
 
@@ -973,7 +1010,9 @@ int hce_store_set_offline(struct hce_store *st, uint32_t cap_amount, uint32_t ca
 int hce_store_commit_debit(struct hce_store *st, const struct hce_store_debit *d)
 {
 	struct hce_purse_state ps;
+	struct bounds b;
 	sqlite3_stmt *s;
+	int64_t balance;
 	int ret;
 
 	if (!st || !d || (d->type != HCE_TX_PURCHASE && d->type != HCE_TX_CAPP) ||
@@ -982,17 +1021,18 @@ int hce_store_commit_debit(struct hce_store *st, const struct hce_store_debit *d
 	ret = begin(st);
 	if (ret)
 		return ret;
-	ret = get_state(st, &ps, NULL);
+	ret = get_state(st, &ps, &b);
 	if (ret)
 		return rollback(st, ret);
 	if (ps.balance != d->old_balance || ps.ctc != d->ctc)
 		return rollback(st, set_err(st, -ESTALE, "debit: purse state changed"));
-	if (d->amount > ps.balance || ps.ctc == 0xffff)
+	/* Into the overdraft, never below -overdraft_limit (the triggers check it again). */
+	balance = (int64_t)hce_balance_value(ps.balance) - d->amount;
+	if (balance < -(int64_t)b.overdraft || ps.ctc == 0xffff)
 		return rollback(st, set_err(st, -ERANGE, "debit: balance or counter exhausted"));
 	ret = offline_debit(st, d);
 	if (!ret)
-		ret = set_state(st, ps.balance - d->amount, (uint16_t)(ps.ctc + 1),
-				ps.online_counter);
+		ret = set_state(st, balance, (uint16_t)(ps.ctc + 1), ps.online_counter);
 	if (!ret)
 		ret = add_log(st, d->log);
 	if (!ret) {
@@ -1024,7 +1064,8 @@ int hce_store_commit_debit(struct hce_store *st, const struct hce_store_debit *d
 int hce_store_commit_load(struct hce_store *st, const struct hce_store_load *l)
 {
 	struct hce_purse_state ps;
-	uint32_t max_balance;
+	struct bounds b;
+	int64_t balance;
 	int ret;
 
 	if (!st || !l)
@@ -1032,15 +1073,16 @@ int hce_store_commit_load(struct hce_store *st, const struct hce_store_load *l)
 	ret = begin(st);
 	if (ret)
 		return ret;
-	ret = get_state(st, &ps, &max_balance);
+	ret = get_state(st, &ps, &b);
 	if (ret)
 		return rollback(st, ret);
 	if (ps.balance != l->old_balance || ps.online_counter != l->online_counter)
 		return rollback(st, set_err(st, -ESTALE, "load: purse state changed"));
-	if (l->amount > max_balance || ps.balance > max_balance - l->amount ||
-	    ps.online_counter == 0xffff)
+	/* A load first repays the overdraft: the balance rises by amount, up to the maximum. */
+	balance = (int64_t)hce_balance_value(ps.balance) + l->amount;
+	if (balance > top_balance(b.max_balance) || ps.online_counter == 0xffff)
 		return rollback(st, set_err(st, -ERANGE, "load: beyond max balance or counter"));
-	ret = set_state(st, ps.balance + l->amount, ps.ctc, (uint16_t)(ps.online_counter + 1));
+	ret = set_state(st, balance, ps.ctc, (uint16_t)(ps.online_counter + 1));
 	if (!ret)
 		ret = add_log(st, l->log);
 	if (!ret)

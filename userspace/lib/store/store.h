@@ -46,7 +46,26 @@
 #define HCE_CAPP_RECORD_LEN 48
 #define HCE_STORE_KEYS_MAX 9		/* 4 DPK + 4 DLK + 1 DTK (keys.h HCE_KEY_SLOTS) */
 #define HCE_OVERDRAFT_MAX 0xffffffu	/* the overdraft limit field is 3 bytes */
+#define HCE_BALANCE_MAX 0x7fffffff	/* the balance is a signed 32-bit amount */
 #define HCE_STORE_ERR_MAX 256
+
+/*
+ * Balances (Documentation/purse.md "Overdraft"): a signed amount in fen, from
+ * -overdraft_limit up to min(max_balance, HCE_BALANCE_MAX). The uint32_t balance fields of
+ * this API (hce_card_data, hce_purse_state, the commit structures) hold its 4-byte two's
+ * complement form, exactly the bytes GET BALANCE / INITIALIZE answer and MAC1/TAC cover
+ * (-5.00 CNY = FFFFFE0C); the file keeps the signed value (SQL INTEGER, bounded by a
+ * constraint). Convert with these two; do not compare raw values for order.
+ */
+static inline int32_t hce_balance_value(uint32_t raw)
+{
+	return raw > (uint32_t)HCE_BALANCE_MAX ? -(int32_t)~raw - 1 : (int32_t)raw;
+}
+
+static inline uint32_t hce_balance_raw(int32_t value)
+{
+	return (uint32_t)value;
+}
 
 /* Transaction types (log record byte 9, spec "Files"). */
 #define HCE_TX_LOAD 0x02
@@ -76,9 +95,11 @@ struct hce_card_data {
 	uint8_t ef0016[HCE_EF0016_MAX];
 	size_t ef0016_len;			/* 1..HCE_EF0016_MAX */
 	uint8_t ef0017[HCE_EF0017_LEN];
-	uint32_t overdraft_limit;		/* 0..HCE_OVERDRAFT_MAX, reported, not spent */
+	uint32_t overdraft_limit;		/* 0..HCE_OVERDRAFT_MAX: may be spent */
 	uint32_t max_balance;			/* loads beyond it are refused; >= balance */
-	uint32_t balance;			/* initial balance (fen) */
+	uint32_t balance;			/* initial balance (fen), raw (see above):
+						 * -overdraft_limit..min(max_balance,
+						 * HCE_BALANCE_MAX) */
 	uint16_t ctc;				/* initial offline counter (normally 0) */
 	uint16_t online_counter;		/* initial online counter (normally 0) */
 	struct hce_key_info keys[HCE_STORE_KEYS_MAX];
@@ -89,7 +110,7 @@ struct hce_card_data {
 
 /* The value state, as read in one snapshot. */
 struct hce_purse_state {
-	uint32_t balance;
+	uint32_t balance;		/* raw two's complement (hce_balance_value) */
 	uint16_t ctc;			/* offline counter: the value the next purchase uses */
 	uint16_t online_counter;	/* the value the next load uses */
 	uint32_t mac_failures;		/* consecutive MAC failures since the last good MAC */
@@ -109,7 +130,7 @@ struct hce_store_debit {
 	uint8_t type;			/* HCE_TX_PURCHASE or HCE_TX_CAPP */
 	uint32_t old_balance;		/* state the purse computed from (checked: -ESTALE) */
 	uint16_t ctc;			/* counter used, before increment (checked: -ESTALE) */
-	uint32_t amount;		/* <= old_balance (else -ERANGE) */
+	uint32_t amount;		/* <= old_balance + overdraft_limit (else -ERANGE) */
 	uint8_t log[HCE_LOG_RECORD_LEN];	/* the EF 0018 record to prepend */
 	uint8_t mac2[4];
 	uint8_t tac[4];
@@ -122,7 +143,8 @@ struct hce_store_debit {
 struct hce_store_load {
 	uint32_t old_balance;		/* checked: -ESTALE */
 	uint16_t online_counter;	/* counter used, before increment (checked: -ESTALE) */
-	uint32_t amount;		/* old_balance + amount <= max_balance (else -ERANGE) */
+	uint32_t amount;		/* old_balance + amount <= max_balance, HCE_BALANCE_MAX
+					 * (else -ERANGE) */
 	uint8_t log[HCE_LOG_RECORD_LEN];
 	uint8_t tac[4];			/* the load's TAC (wallet outbox) */
 };
@@ -190,7 +212,9 @@ int hce_store_proof(struct hce_store *st, uint16_t ctc, struct hce_proof *proof)
  * Commit a verified debit in ONE transaction: balance -= amount, CTC += 1, prepend the log
  * record (keeping HCE_LOG_RECORDS), store the proof, write the CAPP record (if any), reset
  * mac_failures to 0, tx_total += 1. -ESTALE when balance/CTC differ from the expected values,
- * -ERANGE when amount > balance or CTC is 0xFFFF; in every error case nothing was written.
+ * -ERANGE when the balance would go below -overdraft_limit or CTC is 0xFFFF; in every error
+ * case nothing was written. The file itself refuses (constraint) any write of a balance below
+ * -overdraft_limit, whatever the path.
  */
 int hce_store_commit_debit(struct hce_store *st, const struct hce_store_debit *d);
 

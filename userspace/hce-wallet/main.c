@@ -16,6 +16,7 @@
 
 #include <curl/curl.h>
 
+#include "profile/conf.h"
 #include "purse/purse.h"
 #include "store/store.h"
 #include "vault/vault.h"
@@ -25,9 +26,11 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: hce-wallet --dir D --card DB [--url U --cacert PEM] [--profile P]\n"
+		"Usage: hce-wallet [--config F] --dir D --card DB [--url U --cacert PEM] [--profile P]\n"
 		"                  [--device-secret PATH] [--scrypt-log2n N] [--pin-file F]\n"
 		"                  COMMAND\n"
+		"  --config F: the [wallet] file hcectl uses (Documentation/wallet.md); options given\n"
+		"  here override it.\n"
 		"Commands:\n"
 		"  enrol CODE [--keep-pin]   enrol this device, install the token as the card\n"
 		"  status                    token, card balance, offline cap, unsynced records\n"
@@ -275,9 +278,34 @@ out:
 	return exit_of(ret);
 }
 
+/* --config: the [wallet] file (as hcectl's); options given on the command line win. */
+static int merge_config(const char *path, struct hce_conf *conf, struct hce_wallet_cfg *cfg)
+{
+	struct hce_wallet_cfg f;
+	char err[256];
+
+	if (hce_wallet_cfg_load(path, conf, &f, err, sizeof(err))) {
+		fprintf(stderr, "hce-wallet: %s\n", err);
+		return -1;
+	}
+#define TAKE(field) do { if (!cfg->field) cfg->field = f.field; } while (0)
+	TAKE(url);
+	TAKE(cacert);
+	TAKE(dir);
+	TAKE(card);
+	TAKE(profile);
+	TAKE(device_secret);
+	TAKE(log2n);
+	TAKE(timeout);
+	TAKE(renew_margin);
+#undef TAKE
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'o' },
 		{ "dir", required_argument, NULL, 'D' },
 		{ "card", required_argument, NULL, 'c' },
 		{ "url", required_argument, NULL, 'u' },
@@ -294,7 +322,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hce_wallet_cfg cfg = { .device_secret = getenv("HCE_DEVICE_SECRET") };
-	const char *pin_file = NULL, *cmd;
+	const char *pin_file = NULL, *config = NULL, *cmd;
+	struct hce_conf conf = { 0 };
 	char pin[HCE_VAULT_PIN_MAX + 1], err[HCE_WALLET_ERR_MAX];
 	bool keep_pin = false, force = false;
 	unsigned int wait = 0;
@@ -305,6 +334,9 @@ int main(int argc, char **argv)
 	prctl(PR_SET_DUMPABLE, 0);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'o':
+			config = optarg;
+			break;
 		case 'D':
 			cfg.dir = optarg;
 			break;
@@ -349,7 +381,12 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (config && merge_config(config, &conf, &cfg)) {
+		hce_conf_free(&conf);
+		return 1;
+	}
 	if (optind >= argc || !cfg.dir || !cfg.card || wait > 60) {
+		hce_conf_free(&conf);
 		usage(stderr);
 		return 1;
 	}
@@ -358,6 +395,7 @@ int main(int argc, char **argv)
 	ret = hce_wallet_open(&cfg, &w, err);
 	if (ret) {
 		fprintf(stderr, "hce-wallet: %s\n", err);
+		hce_conf_free(&conf);
 		return 4;
 	}
 	if (!strcmp(cmd, "status") || !strcmp(cmd, "cap")) {
@@ -394,6 +432,7 @@ int main(int argc, char **argv)
 		rc = 1;
 	}
 	hce_wallet_close(w);
+	hce_conf_free(&conf);
 	curl_global_cleanup();
 	return rc;
 }

@@ -238,15 +238,17 @@ TEST_F(card, initialize_for_purchase_amount_above_balance_gives_9401)
 	struct t_rsp r;
 	struct t_purchase pu;
 
-	/* the overdraft limit is reported, never spent */
-	EXPECT_EQ(HCE_SW_INSUFFICIENT, t_init(self->tc.app, 0x01, 1, T_BALANCE + 1, &r));
+	/* beyond balance + overdraft limit (purse_overdraft_test.c has the overdraft itself) */
+	EXPECT_EQ(HCE_SW_INSUFFICIENT,
+		  t_init(self->tc.app, 0x01, 1, T_BALANCE + T_OVERDRAFT + 1, &r));
 	EXPECT_EQ(HCE_SW_INSUFFICIENT, t_init(self->tc.app, 0x01, 1, 0xFFFFFFFF, &r));
-	/* exactly the balance takes it to 0, never below (no wrap) */
-	ASSERT_EQ(HCE_SW_OK, t_purchase(self->tc.app, variant->alg, T_BALANCE, 1, &pu));
-	EXPECT_EQ(0, state_of(&self->tc).balance);
+	/* exactly balance + limit takes it to -limit, never below (no wrap) */
+	ASSERT_EQ(HCE_SW_OK,
+		  t_purchase(self->tc.app, variant->alg, T_BALANCE + T_OVERDRAFT, 1, &pu));
+	EXPECT_EQ(-(int32_t)T_OVERDRAFT, hce_balance_value(state_of(&self->tc).balance));
 	EXPECT_EQ(HCE_SW_INSUFFICIENT, t_init(self->tc.app, 0x01, 1, 1, &r));
 	ASSERT_EQ(HCE_SW_OK, t_purchase(self->tc.app, variant->alg, 0, 2, &pu));
-	EXPECT_EQ(0, state_of(&self->tc).balance);
+	EXPECT_EQ(-(int32_t)T_OVERDRAFT, hce_balance_value(state_of(&self->tc).balance));
 }
 
 TEST_F(card, initialize_unknown_key_index_gives_9403)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * crash_test.c - tear-proof storage: fail or crash at EVERY write and sync point of a purchase,
- * a load, a compound (CAPP) purchase and a MAC failure, reopen, check the invariants.
+ * a load, a compound (CAPP) purchase, a MAC failure, a purchase into the overdraft and a load
+ * repaying it (the balance crosses zero), reopen, check the invariants.
  *
  * An SQLite VFS shim ("hce-crash", registered as the default VFS, wrapping the unix VFS)
  * counts xWrite, xSync, xTruncate and xDelete calls once armed. At call K it either
@@ -394,19 +395,34 @@ static void shim_register(void)
 /* ---------------- operations ---------------- */
 
 enum op { OP_PURCHASE, OP_LOAD, OP_CAPP, OP_MAC_FAIL, OP_CAPPED, OP_SYNC_DONE, OP_SET_CAP,
-	      OP_CAPPED_LOAD };
+	      OP_CAPPED_LOAD, OP_OD_PURCHASE, OP_OD_LOAD };
 
 static const char *const op_name[] = { "purchase", "load", "compound purchase",
 				       "MAC failure", "purchase under the offline cap",
 				       "sync acknowledgement (outbox removal, cap restored)",
 				       "new cap and validity (token install)",
-				       "load on a wallet card (outbox)" };
+				       "load on a wallet card (outbox)",
+				       "purchase into the overdraft",
+				       "load repaying the overdraft" };
 static const char *const mode_name[] = { "ioerr", "crash", "torn", "power loss" };
 
 #define AMT_PURCHASE 1234u
 #define AMT_LOAD 5678u
 #define AMT_CAPP 4321u
 #define TTC 0x00000101u
+/* Overdraft runs: the card starts at OD_START_* with the T_OVERDRAFT limit (12.80). */
+#define AMT_OD 1500u		/* from 5.00 to -10.00 */
+#define OD_START_PURCHASE 500
+#define OD_START_LOAD (-1000)	/* a load of AMT_LOAD repays it: 46.78 */
+
+static int32_t start_balance(enum op op)
+{
+	if (op == OP_OD_PURCHASE)
+		return OD_START_PURCHASE;
+	if (op == OP_OD_LOAD)
+		return OD_START_LOAD;
+	return (int32_t)T_BALANCE;
+}
 
 /* What the child reports through the pipe. */
 struct report {
@@ -437,7 +453,7 @@ static void child(const char *path, enum op op, int fault_at, enum fault_mode mo
 	struct t_rsp r;
 	uint8_t sk[16], d[32], mac[4], c[64];
 	size_t n;
-	uint32_t amount = op == OP_CAPP ? AMT_CAPP : AMT_PURCHASE;
+	uint32_t amount = op == OP_CAPP ? AMT_CAPP : op == OP_OD_PURCHASE ? AMT_OD : AMT_PURCHASE;
 	uint8_t type = op == OP_CAPP ? HCE_TX_CAPP : HCE_TX_PURCHASE;
 
 	memset(&rep, 0, sizeof(rep));
@@ -482,7 +498,7 @@ static void child(const char *path, enum op op, int fault_at, enum fault_mode mo
 			_exit(6);
 		_exit(0);
 	}
-	if (op == OP_LOAD || op == OP_CAPPED_LOAD) {
+	if (op == OP_LOAD || op == OP_CAPPED_LOAD || op == OP_OD_LOAD) {
 		uint16_t online;
 
 		if (t_init(app, 0x00, 1, AMT_LOAD, &r) != HCE_SW_OK)
@@ -672,7 +688,7 @@ static void check_after(struct __test_metadata *_metadata, const char *path, enu
 			loads++;
 			sum_l += e.amount;
 			if (e.amount == AMT_LOAD)
-				after |= op == OP_LOAD || op == OP_CAPPED_LOAD;
+				after |= op == OP_LOAD || op == OP_CAPPED_LOAD || op == OP_OD_LOAD;
 		} else {
 			ASSERT_TRUE(e.type == HCE_TX_PURCHASE || e.type == HCE_TX_CAPP);
 			purchases++;
@@ -682,7 +698,8 @@ static void check_after(struct __test_metadata *_metadata, const char *path, enu
 			if (e.counter == 0)
 				has_ctc0 = 1;
 			if ((e.amount == AMT_PURCHASE && (op == OP_PURCHASE || op == OP_CAPPED)) ||
-			    (e.amount == AMT_CAPP && op == OP_CAPP)) {
+			    (e.amount == AMT_CAPP && op == OP_CAPP) ||
+			    (e.amount == AMT_OD && op == OP_OD_PURCHASE)) {
 				after = 1;
 				op_counter = e.counter;
 			}
@@ -730,7 +747,13 @@ static void check_after(struct __test_metadata *_metadata, const char *path, enu
 		if (o->answered && o->ans.sw == HCE_SW_OK)
 			EXPECT_TRUE(after) TH_LOG("%s: answered done but not committed", what);
 	}
-	EXPECT_EQ(T_BALANCE - sum_p + sum_l, s.balance) TH_LOG("%s: balance", what);
+	/* signed: the overdraft runs cross zero (store.h "Balances") */
+	EXPECT_EQ((int64_t)start_balance(op) - sum_p + sum_l, hce_balance_value(s.balance))
+		TH_LOG("%s: balance", what);
+	if (op == OP_OD_PURCHASE && after)
+		EXPECT_GT(0, hce_balance_value(s.balance)) TH_LOG("%s: not negative", what);
+	if (op == OP_OD_LOAD && !after)
+		EXPECT_GT(0, hce_balance_value(s.balance)) TH_LOG("%s: not negative", what);
 	EXPECT_EQ(purchases, s.ctc) TH_LOG("%s: CTC", what);
 	EXPECT_EQ(loads, s.online_counter) TH_LOG("%s: online counter", what);
 	EXPECT_EQ(purchases + loads, s.tx_total);
@@ -794,7 +817,7 @@ static void check_after(struct __test_metadata *_metadata, const char *path, enu
 				     out[j].ttc == TTC;
 		EXPECT_EQ(after, in_outbox) TH_LOG("%s: outbox record", what);
 	}
-	if (op == OP_PURCHASE || op == OP_CAPP || op == OP_CAPPED) {
+	if (op == OP_PURCHASE || op == OP_CAPP || op == OP_CAPPED || op == OP_OD_PURCHASE) {
 		uint8_t pc[8] = { 0x80, 0x5A, 0x00, op == OP_CAPP ? 0x09 : 0x06, 0x02, 0, 0, 8 };
 		uint16_t sw;
 
@@ -810,7 +833,7 @@ static void check_after(struct __test_metadata *_metadata, const char *path, enu
 		}
 	}
 	/* the card still works */
-	if (s.balance >= 1)
+	if (hce_balance_value(s.balance) + (int64_t)T_OVERDRAFT >= 1)
 		EXPECT_EQ(HCE_SW_OK, t_purchase(hce_purse_app(p), HCE_ALG_3DES, 1, 0x999, &pu))
 			TH_LOG("%s: purchase after reopen", what);
 	hce_purse_close(p);
@@ -833,6 +856,7 @@ static void crash_every_point(struct __test_metadata *_metadata, enum op op)
 	snprintf(base, sizeof(base), "%s/base.db", dir.dir);
 	ASSERT_EQ(0, hce_store_open(base, HCE_STORE_CREATE, &st, NULL));
 	t_card_data(&cd, HCE_ALG_3DES);
+	cd.balance = hce_balance_raw(start_balance(op));
 	ASSERT_EQ(0, hce_store_personalise(st, &cd, 0));
 	if (op == OP_CAPPED || op == OP_SYNC_DONE || op == OP_SET_CAP || op == OP_CAPPED_LOAD)
 		ASSERT_EQ(0, hce_store_set_offline(st, 1000000, 1000, 0, true));
@@ -929,6 +953,16 @@ TEST(crash_at_every_write_and_sync_of_load_on_wallet_card)
 TEST(crash_at_every_write_and_sync_of_new_cap_and_validity)
 {
 	crash_every_point(_metadata, OP_SET_CAP);
+}
+
+TEST(crash_at_every_write_and_sync_of_purchase_into_the_overdraft)
+{
+	crash_every_point(_metadata, OP_OD_PURCHASE);
+}
+
+TEST(crash_at_every_write_and_sync_of_load_repaying_the_overdraft)
+{
+	crash_every_point(_metadata, OP_OD_LOAD);
 }
 
 TEST_HARNESS_MAIN

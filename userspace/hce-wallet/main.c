@@ -230,6 +230,7 @@ static int cmd_loads(struct hce_wallet *w, const char *card, const char *secret,
 				       ", card %u%s, token %s\n", r.uploaded, r.acknowledged,
 				       r.cap_restored ? "restored" : "kept", r.account_balance,
 				       r.card_balance, r.discrepancy ? " DISCREPANCY" : "", r.state);
+			fflush(stdout);
 		}
 		if (!ret && pl > 0 && hce_wallet_renew(w, pin, (size_t)pl, false) == 1) {
 			printf("renewed\n");

@@ -325,7 +325,19 @@ static int issue_token(struct iss *s, int64_t device, int64_t account, const cha
 	isdb_rows_free(&rows);
 	if (supersede(s, account, "superseded"))
 		return db_fail(s, r);
-	init = balance < 0 ? 0 : (balance > maxb ? maxb : balance);
+	/*
+	 * The card starts at the account balance: negative in the overdraft (down to
+	 * -overdraft; an account beyond it, after clearing records the card really paid, gives
+	 * the card -overdraft and the rest shows in card_balance_expected), capped at
+	 * max_balance (the rest stays on the account until the card has room).
+	 */
+	if (overdraft > 0xFFFFFF)
+		overdraft = 0xFFFFFF;
+	if (maxb > 0x7FFFFFFF)
+		maxb = 0x7FFFFFFF;
+	init = balance > maxb ? maxb : balance;
+	if (init < -overdraft)
+		init = -overdraft;
 	memcpy(serial, s->conf.serial_prefix, 2);
 	if (hce_random(serial + 2, 8))
 		return iss_error(r, 500, "internal", "no randomness");
@@ -523,30 +535,58 @@ struct dtk_cache {
 	size_t n_debits;
 	struct {
 		int64_t account, sum;
+		char serial[21];	/* the card of the last record counted */
 	} debits[DEBITS_MAX];
 };
 
-/* Write the summed debits (same transaction as the records). 0 or -1. */
+/*
+ * Write the summed debits (same transaction as the records). An account may go below zero
+ * down to -overdraft; a record with a valid TAC was really paid by the card, so it always
+ * clears, even beyond -overdraft: that is then recorded as an "overdraft_exceeded"
+ * discrepancy (issuer.md), never refused. 0 or -1.
+ */
 static int flush_debits(struct iss *s, struct dtk_cache *c)
 {
-	char a[24], v[24];
+	char a[24], v[24], detail[160];
+	struct isdb_rows rows;
+	int64_t bal, od;
 	size_t i;
 
-	for (i = 0; i < c->n_debits; i++)
+	for (i = 0; i < c->n_debits; i++) {
 		if (Q(s, "UPDATE accounts SET balance = balance - $2 WHERE id = $1", NULL,
 		      NUM(a, c->debits[i].account), NUM(v, c->debits[i].sum)))
 			return -1;
+		if (!c->debits[i].sum)
+			continue;
+		if (Q(s, "SELECT balance, overdraft FROM accounts WHERE id = $1", &rows, a) ||
+		    rows.n_rows != 1) {
+			isdb_rows_free(&rows);
+			return -1;
+		}
+		bal = val_i64(&rows, 0, 0);
+		od = val_i64(&rows, 0, 1);
+		isdb_rows_free(&rows);
+		if (bal >= -od)
+			continue;
+		snprintf(detail, sizeof(detail), "cleared %" PRId64 " took the account to %" PRId64
+			 ", beyond its overdraft limit %" PRId64, c->debits[i].sum, bal, od);
+		if (discrepancy(s, c->debits[i].account, c->debits[i].serial,
+				"overdraft_exceeded", detail))
+			return -1;
+	}
 	c->n_debits = 0;
 	return 0;
 }
 
-static int add_debit(struct iss *s, struct dtk_cache *c, int64_t account, int64_t amount)
+static int add_debit(struct iss *s, struct dtk_cache *c, int64_t account, int64_t amount,
+		     const char *serial)
 {
 	size_t i;
 
 	for (i = 0; i < c->n_debits; i++) {
 		if (c->debits[i].account == account) {
 			c->debits[i].sum += amount;
+			snprintf(c->debits[i].serial, sizeof(c->debits[i].serial), "%s", serial);
 			return 0;
 		}
 	}
@@ -554,6 +594,8 @@ static int add_debit(struct iss *s, struct dtk_cache *c, int64_t account, int64_
 		return -1;
 	c->debits[c->n_debits].account = account;
 	c->debits[c->n_debits].sum = amount;
+	snprintf(c->debits[c->n_debits].serial, sizeof(c->debits[c->n_debits].serial), "%s",
+		 serial);
 	c->n_debits++;
 	return 0;
 }
@@ -613,7 +655,7 @@ static const char *clear_record(struct iss *s, const struct hce_iss_record *rec,
 	ok = rows.changes == 1;
 	isdb_rows_free(&rows);
 	if (ok) {
-		if (add_debit(s, c, c->account, rec->amount))
+		if (add_debit(s, c, c->account, rec->amount, hs))
 			goto dbfail;
 		return "accepted";
 	}
@@ -728,9 +770,11 @@ int iss_wallet_sync(struct iss *s, int64_t device, const json_t *body, struct is
 	if (serial_field(body, serial, hs, r) || token_of(s, device, hs, &t, r) ||
 	    records_array(body, r, &arr))
 		return -1;
-	if (!json_is_integer(cb) || json_integer_value(cb) < 0 ||
+	/* Signed: a card in the overdraft is below zero, never below -0xFFFFFF (3-byte limit). */
+	if (!json_is_integer(cb) || json_integer_value(cb) < -0xFFFFFF ||
 	    json_integer_value(cb) > 0x7FFFFFFF)
-		return iss_error(r, 400, "bad_field", "field 'card_balance': integer required");
+		return iss_error(r, 400, "bad_field", "field 'card_balance': integer"
+				 " -16777215..2147483647 required");
 	n = json_array_size(arr);
 	recs = calloc(n ? n : 1, sizeof(*recs));
 	if (!recs)
@@ -1181,6 +1225,11 @@ int iss_admin_account_create(struct iss *s, const char *name, int64_t cap_amount
 	char id[24], ca[24], cc[24], od[24], mb[24], now[24], code[33];
 	int64_t account = iss_new_id();
 
+	/* The card's overdraft field is 3 bytes (purse.md "Overdraft"). */
+	if (overdraft > 0xFFFFFF) {
+		fprintf(stderr, "hce-issuer: account-create: overdraft 0..16777215 (fen)\n");
+		return -1;
+	}
 	if (tx_begin(s))
 		return -1;
 	if (tx_end(s, !Q(s, "INSERT INTO accounts (id, name, balance, max_balance, overdraft,"
@@ -1335,10 +1384,13 @@ int iss_admin_show(struct iss *s, int64_t account)
 						      "not_after", (json_int_t)val_i64(&t, i, 2),
 						      "initial_balance", (json_int_t)val_i64(&t, i, 3),
 						      "reason", isdb_val(&t, i, 4)));
-	o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:{s:I,s:I},s:I,s:I,s:I,s:I,s:o}", "account", id,
+	/* overdraft_in_use: how far below zero (beyond the limit too: see discrepancies) */
+	o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:{s:I,s:I},s:I,s:I,s:I,s:I,s:o}", "account", id,
 		      "name", isdb_val(&a, 0, 0), "balance", (json_int_t)val_i64(&a, 0, 1),
 		      "max_balance", (json_int_t)val_i64(&a, 0, 2), "overdraft",
-		      (json_int_t)val_i64(&a, 0, 3), "offline_cap", "amount",
+		      (json_int_t)val_i64(&a, 0, 3), "overdraft_in_use",
+		      (json_int_t)(val_i64(&a, 0, 1) < 0 ? -val_i64(&a, 0, 1) : 0), "offline_cap",
+		      "amount",
 		      (json_int_t)val_i64(&a, 0, 4), "count", (json_int_t)val_i64(&a, 0, 5),
 		      "topups", (json_int_t)val_i64(&x, 0, 0), "cleared_purchases",
 		      (json_int_t)val_i64(&x, 0, 1), "cleared_count", (json_int_t)val_i64(&x, 0, 2),
@@ -1427,15 +1479,19 @@ int iss_admin_reconcile(struct iss *s)
 
 	if (Q(s, "SELECT a.id, a.balance, (SELECT COALESCE(SUM(amount), 0) FROM topups t"
 	      " WHERE t.account_id = a.id), (SELECT COALESCE(SUM(amount), 0) FROM txns x"
-	      " WHERE x.account_id = a.id AND x.type <> 2) FROM accounts a ORDER BY a.id", &rows)) {
+	      " WHERE x.account_id = a.id AND x.type <> 2), a.overdraft FROM accounts a"
+	      " ORDER BY a.id", &rows)) {
 		fprintf(stderr, "hce-issuer: database: %s\n", isdb_error(s->db));
 		return -1;
 	}
 	for (i = 0; i < rows.n_rows; i++) {
 		int64_t b = val_i64(&rows, i, 1), l = val_i64(&rows, i, 2), p = val_i64(&rows, i, 3);
+		int64_t od = val_i64(&rows, i, 4);
 
-		printf("account %s balance %" PRId64 " loads %" PRId64 " cleared %" PRId64 " %s\n",
-		       isdb_val(&rows, i, 0), b, l, p, b == l - p ? "ok" : "MISMATCH");
+		/* the equation holds below zero too; beyond the limit is flagged, not a mismatch */
+		printf("account %s balance %" PRId64 " loads %" PRId64 " cleared %" PRId64
+		       " overdraft_in_use %" PRId64 "%s %s\n", isdb_val(&rows, i, 0), b, l, p,
+		       b < 0 ? -b : 0, b < -od ? " BEYOND_LIMIT" : "", b == l - p ? "ok" : "MISMATCH");
 		bad += b != l - p;
 	}
 	isdb_rows_free(&rows);

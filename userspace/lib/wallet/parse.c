@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "issuer/issuer.h"
+#include "store/store.h"
 
 static int why_set(char *why, size_t n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -72,7 +73,8 @@ static int token_from(const json_t *o, struct hce_wallet_token *t, char *why, si
 	    get_hex(o, "ef0015", t->ef0015, sizeof(t->ef0015), why, wn) ||
 	    get_int(o, "not_before", 0, INT64_MAX / 2, &t->not_before, why, wn) ||
 	    get_int(o, "not_after", 1, INT64_MAX / 2, &t->not_after, why, wn) ||
-	    get_u32(o, "balance", &t->balance, why, wn) ||
+	    get_int(o, "balance", -(int64_t)HCE_OVERDRAFT_MAX, HCE_BALANCE_MAX, &t->balance, why,
+		    wn) ||
 	    get_u32(o, "max_balance", &t->max_balance, why, wn) ||
 	    get_u32(o, "overdraft", &t->overdraft, why, wn))
 		return -1;
@@ -81,7 +83,9 @@ static int token_from(const json_t *o, struct hce_wallet_token *t, char *why, si
 		return why_set(why, wn, "%s missing or malformed", "offline_cap");
 	if (t->not_after <= t->not_before)
 		return why_set(why, wn, "%s: not_after before not_before", "token");
-	if (t->balance > t->max_balance || t->overdraft > 0xffffff)
+	/* The balance is signed: down to -overdraft (an account in the overdraft), up to max. */
+	if (t->overdraft > HCE_OVERDRAFT_MAX || t->balance > (int64_t)t->max_balance ||
+	    t->balance < -(int64_t)t->overdraft)
 		return why_set(why, wn, "%s: balance/overdraft out of range", "token");
 	/* EF 0015 carries the serial at bytes 10..19. */
 	if (memcmp(t->ef0015 + 10, t->serial, sizeof(t->serial)))

@@ -378,7 +378,7 @@ static int install_token(struct hce_wallet *w, const json_t *tok, const char *pi
 		goto out;
 	}
 	memcpy(prof->card.ef0015, t.ef0015, sizeof(t.ef0015));
-	prof->card.balance = t.balance;
+	prof->card.balance = hce_balance_raw((int32_t)t.balance);	/* checked by the parser */
 	prof->card.max_balance = t.max_balance;
 	prof->card.overdraft_limit = t.overdraft;
 	prof->card.ctc = 0;
@@ -542,7 +542,7 @@ int hce_wallet_status(struct hce_wallet *w, struct hce_wallet_status *s)
 	if (ret) {
 		fail(w, ret, "card: %s", hce_store_errmsg(st));
 	} else {
-		s->card_balance = ps.balance;
+		s->card_balance = hce_balance_value(ps.balance);
 		s->offline.cap_amount = o.cap_amount;
 		s->offline.cap_count = o.cap_count;
 		s->offline.spent = o.spent;
@@ -790,7 +790,7 @@ int hce_wallet_sync(struct hce_wallet *w, struct hce_wallet_sync *res)
 	for (i = 0; recs && i < n; i++)
 		json_array_append_new(recs, outrec_json(w, &out[i]));
 	body = json_pack("{s:s,s:I,s:o}", "serial", st_str(w, "serial"), "card_balance",
-			 (json_int_t)ps.balance, "records", recs);
+			 (json_int_t)hce_balance_value(ps.balance), "records", recs);
 	s = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	if (!s) {
 		ret = fail(w, -ENOMEM, "sync: out of memory");
@@ -834,8 +834,9 @@ int hce_wallet_sync(struct hce_wallet *w, struct hce_wallet_sync *res)
 	res->cap_restored = sr->cap_restored;
 	res->account_balance = sr->account_balance;
 	res->expected_balance = sr->expected_balance;
-	res->card_balance = ps.balance;
-	res->discrepancy = (int64_t)ps.balance != sr->expected_balance;
+	/* signed on both sides: an account in the overdraft expects a negative card balance */
+	res->card_balance = hce_balance_value(ps.balance);
+	res->discrepancy = (int64_t)res->card_balance != sr->expected_balance;
 	res->pending_loads = sr->pending_loads;
 	snprintf(res->state, sizeof(res->state), "%s", sr->state);
 	st_set_int(w, "seq", st_int(w, "seq") + 1);

@@ -77,7 +77,7 @@ struct hce_wallet_status {
 	char serial[21];
 	int64_t not_before, not_after;
 	char state[12];			/* active | revoked | expired (last sync), "" unknown */
-	uint32_t card_balance;
+	int32_t card_balance;		/* signed: negative in the overdraft */
 	struct {
 		uint32_t cap_amount, cap_count, spent, count;
 	} offline;
@@ -95,7 +95,7 @@ struct hce_wallet_sync {
 	size_t rejected;		/* bad_tac / invalid / mismatch: kept and reported */
 	bool cap_restored;
 	int64_t account_balance, expected_balance;
-	uint32_t card_balance;
+	int32_t card_balance;		/* signed: negative in the overdraft */
 	bool discrepancy;		/* card balance differs from the issuer's expectation */
 	char state[12];
 	size_t pending_loads;
@@ -131,7 +131,8 @@ struct hce_wallet_token {
 	uint8_t serial[10];
 	uint8_t ef0015[30];
 	int64_t not_before, not_after;
-	uint32_t balance, max_balance, overdraft;
+	int64_t balance;		/* -overdraft..min(max_balance, 2^31 - 1) */
+	uint32_t max_balance, overdraft;
 	uint32_t cap_amount, cap_count;
 };
 int hce_wallet_token_parse(const char *json, size_t len, struct hce_wallet_token *t,

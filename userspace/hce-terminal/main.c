@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "gate.h"
+
 #include "codec/buf.h"
 #include "codec/hex.h"
 #include "ndef/ndef.h"
@@ -26,7 +28,7 @@ static void usage(FILE *f)
 	fputs(
 "Usage: hce-terminal [--nfc [READER] | --pcsc [READER] | --stdio-exec \"CMD\"]\n"
 "                    --psam FILE [--records DB] [--terminal-id HEX12] [--timeout MS]\n"
-"                    [--count N] [--timing FILE] COMMAND\n"
+"                    [--count N] [--timing FILE] [--issuer FILE] COMMAND\n"
 "\n"
 "Acts as a payment terminal with its PSAM in software (issuer master keys from FILE).\n"
 "\n"
@@ -53,7 +55,13 @@ static void usage(FILE *f)
 "                       charged (transport error before DEBIT, or proved not charged) is\n"
 "                       tried again with a new tap, up to N times (default 0)\n"
 "  --timing FILE        append each transaction's duration in microseconds to FILE\n"
-"  --no-date-check      accept cards outside their start/expiry dates\n"
+"  --no-date-check      accept cards outside their start/expiry dates (never the deny list)\n"
+"  --issuer FILE        the issuer (URL, pinned certificate, terminal id and key, deny list\n"
+"                       cache): purchases and capp check the cached deny list, and the\n"
+"                       commands denylist-update and upload talk to it\n"
+"  --batch N            upload: at most N records per request (1..1000, default 1000)\n"
+"  --upload-after       purchase/capp/load with --issuer: upload right after (a failure\n"
+"                       is only warned about)\n"
 "  -h, --help           this text\n"
 "\n"
 "Commands:\n"
@@ -65,7 +73,9 @@ static void usage(FILE *f)
 "                       compound purchase writing HEX (1..48 bytes, padded with 00 to 48)\n"
 "                       to EF 001E record N (default 1) with UPDATE CAPP DATA CACHE\n"
 "  log                  the card's transaction log (EF 0018)\n"
-"  records              the local transaction records\n"
+"  records              the local transaction records (with --issuer: upload state)\n"
+"  denylist-update      fetch the issuer's deny list into the records database\n"
+"  upload               send the records not yet uploaded to the issuer, in batches\n"
 "  ndef                 read the card's NDEF message (Type 4 Tag: D2760000850101, CC\n"
 "                       E103, NDEF file) and print its records\n"
 "Kernel reader administration (--nfc; nfc_hce virtual pairs):\n"
@@ -81,7 +91,10 @@ static void usage(FILE *f)
 "  5 insufficient balance (9401); 6 MAC2/TAC (load: MAC1) from the card invalid;\n"
 "  7 card rejected our MAC or key (9302/9403, key version); 8 application locked (9303);\n"
 "  9 answer lost, recovery proved nothing was charged; 10 answer lost, outcome unknown;\n"
-"  11 local records error; 12 PSAM file error.\n", f);
+"  11 local records error; 12 PSAM or issuer file error.\n"
+"  upload/denylist-update: 2 issuer unreachable (a pending batch goes again with the same\n"
+"  request id); 3 malformed answer; 6 records rejected (bad_tac, invalid); 7 request\n"
+"  refused (terminal key, clock).\n", f);
 }
 
 static void print_bcd(const uint8_t *b, size_t n)
@@ -95,8 +108,8 @@ static void print_bcd(const uint8_t *b, size_t n)
 static int print_record(const struct hce_term_record *r, void *arg)
 {
 	char serial[21] = "-", tid[13], mac2[9] = "-", tac[9] = "-", amt[16], after[16] = "-";
+	const bool *show_upload = arg;
 
-	(void)arg;
 	if (r->has_serial)
 		hce_hex_encode(r->serial, HCE_SERIAL_LEN, serial, sizeof(serial));
 	hce_hex_encode(r->terminal_id, 6, tid, sizeof(tid));
@@ -117,18 +130,27 @@ static int print_record(const struct hce_term_record *r, void *arg)
 	print_bcd(r->date, 4);
 	printf(" time=");
 	print_bcd(r->time, 3);
-	printf(" mac2=%s tac=%s result=%s%s\n", mac2, tac, r->result,
+	printf(" mac2=%s tac=%s result=%s%s", mac2, tac, r->result,
 	       r->recovered ? " recovered" : "");
+	/* the upload state once there is one, or on request (--issuer): existing parsers of
+	 * these lines (tests/vm.d) see them unchanged */
+	if (r->uploaded)
+		printf(" upload=%s", r->upload_result);
+	else if (r->upload_batch[0])
+		printf(" upload=sending");
+	else if (show_upload && *show_upload)
+		printf(" upload=%s", hce_term_record_uploadable(r) ? "waiting" : "-");
+	printf("\n");
 	return 0;
 }
 
 enum { OPT_PCSC = 256, OPT_EXEC, OPT_PSAM, OPT_RECORDS, OPT_TID, OPT_TIMEOUT, OPT_RECORD,
 	OPT_RECNO, OPT_NODATE, OPT_NFC, OPT_PRESENT, OPT_FAULT, OPT_COUNT, OPT_TIMING,
-	OPT_BITRATE, OPT_FLOSS, OPT_DROP, OPT_RETRY };
+	OPT_BITRATE, OPT_FLOSS, OPT_DROP, OPT_RETRY, OPT_ISSUER, OPT_BATCH, OPT_UPAFTER };
 
 static const char *const commands[] = {
 	"info", "balance", "purchase", "load", "capp", "log", "records", "ndef", "pairs", "link",
-	"pair-create", "pair-destroy", NULL,
+	"pair-create", "pair-destroy", "denylist-update", "upload", NULL,
 };
 
 static bool is_command(const char *s)
@@ -156,6 +178,37 @@ static int parse_num(const char *s, long long max, long long *v)
 	errno = 0;
 	*v = strtoll(s, &end, 10);
 	return errno || end == s || *end || *v < 0 || *v > max ? -1 : 0;
+}
+
+/* The terminal's date as BCD YYYYMMDD (local time, as the transaction engine uses). */
+static void today_bcd(uint8_t d[4])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	int y;
+
+	localtime_r(&now, &tm);
+	y = tm.tm_year + 1900;
+	d[0] = (uint8_t)((y / 1000 % 10) << 4 | (y / 100 % 10));
+	d[1] = (uint8_t)((y / 10 % 10) << 4 | (y % 10));
+	d[2] = (uint8_t)(((tm.tm_mon + 1) / 10) << 4 | ((tm.tm_mon + 1) % 10));
+	d[3] = (uint8_t)((tm.tm_mday / 10) << 4 | (tm.tm_mday % 10));
+}
+
+/*
+ * The gate's check of a tap before a purchase: SELECT + READ BINARY EF 0015, then dates
+ * (unless no_date) and the deny list (gate_check). No key used, nothing recorded or charged.
+ */
+static int gate_tap(struct hce_term *t, bool no_date, const struct hce_term_denylist *dl)
+{
+	struct hce_term_card card;
+	uint8_t today[4];
+	int rc = hce_term_select(t, &card);
+
+	if (rc)
+		return rc;
+	today_bcd(today);
+	return gate_check(&card, no_date ? NULL : today, dl, t->err, sizeof(t->err));
 }
 
 /* Commands on the virtual pairs (no card, no PSAM). */
@@ -264,13 +317,21 @@ int main(int argc, char **argv)
 		{ "record", required_argument, NULL, OPT_RECORD },
 		{ "recno", required_argument, NULL, OPT_RECNO },
 		{ "no-date-check", no_argument, NULL, OPT_NODATE },
+		{ "issuer", required_argument, NULL, OPT_ISSUER },
+		{ "batch", required_argument, NULL, OPT_BATCH },
+		{ "upload-after", no_argument, NULL, OPT_UPAFTER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *exec_cmd = NULL, *psam_path = NULL, *records = "hce-terminal.db",
 		*tid_hex = NULL, *reader = NULL, *record_hex = NULL, *timing = NULL, *cmd,
-		*arg = NULL;
-	bool use_pcsc = false, use_nfc = false, no_date = false;
+		*arg = NULL, *issuer_path = NULL;
+	bool use_pcsc = false, use_nfc = false, no_date = false, upload_after = false;
+	bool show_upload = false, gate_check_on = false;
+	struct hce_term_denylist *dl = NULL;
+	struct hce_term_db *deny_db = NULL;
+	struct gate gate = { 0 };
+	long long batch = HCE_TERM_BATCH_MAX;
 	int timeout = 0, present = 0, recno = 1, opt, rc;
 	long long count = 1, v, fault = 0, retry = 0;
 	struct hce_term_nfc_link link = { -1, -1, -1 };
@@ -308,6 +369,15 @@ int main(int argc, char **argv)
 		case OPT_RECORD: record_hex = optarg; break;
 		case OPT_RECNO: recno = atoi(optarg); break;
 		case OPT_NODATE: no_date = true; break;
+		case OPT_ISSUER: issuer_path = optarg; break;
+		case OPT_UPAFTER: upload_after = true; break;
+		case OPT_BATCH:
+			if (parse_num(optarg, HCE_TERM_BATCH_MAX, &batch) || batch < 1) {
+				fprintf(stderr, "hce-terminal: --batch needs 1..%d\n",
+					HCE_TERM_BATCH_MAX);
+				return HCE_TERM_E_USAGE;
+			}
+			break;
 		case OPT_FAULT:
 		case OPT_RETRY:
 		case OPT_COUNT:
@@ -372,7 +442,14 @@ int main(int argc, char **argv)
 			return HCE_TERM_E_USAGE;
 		}
 	}
-	if (strcmp(cmd, "records") && use_pcsc + use_nfc + !!exec_cmd != 1) {
+	if ((!strcmp(cmd, "denylist-update") || !strcmp(cmd, "upload") || upload_after) &&
+	    !issuer_path) {
+		fprintf(stderr, "hce-terminal: %s needs --issuer FILE\n",
+			upload_after ? "--upload-after" : cmd);
+		return HCE_TERM_E_USAGE;
+	}
+	if (strcmp(cmd, "records") && strcmp(cmd, "denylist-update") && strcmp(cmd, "upload") &&
+	    use_pcsc + use_nfc + !!exec_cmd != 1) {
 		fprintf(stderr, "hce-terminal: choose one of --nfc, --pcsc and --stdio-exec\n");
 		return HCE_TERM_E_USAGE;
 	}
@@ -403,26 +480,60 @@ int main(int argc, char **argv)
 		hce_term_close(&tp);
 		return rc;
 	}
+	if (issuer_path && gate_load(&gate, issuer_path, err, sizeof(err))) {
+		fprintf(stderr, "hce-terminal: %s\n", err);
+		gate_free(&gate);
+		return HCE_TERM_E_CONFIG;
+	}
 	if (hce_term_db_open(&db, records, HCE_TERM_DB_DURABLE, err, sizeof(err))) {
 		fprintf(stderr, "hce-terminal: records: %s\n", err);
+		gate_free(&gate);
 		return HCE_TERM_E_RECORDS;
 	}
+	deny_db = db;
+	if (issuer_path && gate.deny_db[0] && strcmp(gate.deny_db, records) &&
+	    hce_term_db_open(&deny_db, gate.deny_db, HCE_TERM_DB_DURABLE, err, sizeof(err))) {
+		fprintf(stderr, "hce-terminal: deny list cache: %s\n", err);
+		rc = HCE_TERM_E_RECORDS;
+		goto out_db;
+	}
 	if (!strcmp(cmd, "records")) {
-		rc = hce_term_db_foreach(db, print_record, NULL);
+		show_upload = issuer_path != NULL;
+		rc = hce_term_db_foreach(db, print_record, &show_upload);
 		if (rc < 0)
 			fprintf(stderr, "hce-terminal: %s\n", hce_term_db_error(db));
-		hce_term_db_close(db);
-		return rc < 0 ? HCE_TERM_E_RECORDS : 0;
+		rc = rc < 0 ? HCE_TERM_E_RECORDS : 0;
+		goto out_db;
+	}
+	if (!strcmp(cmd, "denylist-update")) {
+		rc = gate_denylist_update(&gate, deny_db);
+		goto out_db;
+	}
+	if (!strcmp(cmd, "upload")) {
+		rc = gate_upload(&gate, db, (size_t)batch);
+		goto out_db;
+	}
+	if (issuer_path && (!strcmp(cmd, "purchase") || !strcmp(cmd, "capp"))) {
+		dl = malloc(sizeof(*dl));
+		if (!dl) {
+			fprintf(stderr, "hce-terminal: out of memory\n");
+			rc = HCE_TERM_E_RECORDS;
+			goto out_db;
+		}
+		rc = gate_denylist_load(&gate, deny_db, time(NULL), dl);
+		if (rc)
+			goto out_db;
+		gate_check_on = true;
 	}
 	if (!psam_path) {
 		fprintf(stderr, "hce-terminal: --psam FILE is required\n");
-		hce_term_db_close(db);
-		return HCE_TERM_E_USAGE;
+		rc = HCE_TERM_E_USAGE;
+		goto out_db;
 	}
 	if (hce_psam_load(&psam, psam_path, err, sizeof(err))) {
 		fprintf(stderr, "hce-terminal: %s\n", err);
-		hce_term_db_close(db);
-		return HCE_TERM_E_CONFIG;
+		rc = HCE_TERM_E_CONFIG;
+		goto out_db;
 	}
 	if (use_nfc) {
 		struct hce_term_nfc_opts no = { .reader = reader, .present_ms = present,
@@ -441,12 +552,18 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	hce_term_init(&term, &tp, &psam, db);
-	term.check_dates = !no_date;
+	/* with --issuer, purchases are checked by gate_tap (dates and deny list, one check) */
+	term.check_dates = !no_date && !gate_check_on;
 	if (tid_hex && hce_hex_decode(tid_hex, term.terminal_id, 6) != 6) {
 		fprintf(stderr, "hce-terminal: --terminal-id needs 12 hex digits\n");
 		rc = HCE_TERM_E_USAGE;
 		goto out_tp;
 	}
+	if (issuer_path && !tid_hex)
+		memcpy(term.terminal_id, gate.is.id, 6);
+	else if (issuer_path && memcmp(term.terminal_id, gate.is.id, 6))
+		fprintf(stderr, "hce-terminal: warning: --terminal-id %s is not the issuer file's"
+			" terminal id: these records will not be uploaded\n", tid_hex);
 
 	if (!strcmp(cmd, "info") || !strcmp(cmd, "balance")) {
 		struct hce_term_card card;
@@ -520,11 +637,15 @@ int main(int argc, char **argv)
 				break;
 			}
 			t0 = now_us();
-			if (!strcmp(cmd, "purchase"))
+			memset(&res, 0, sizeof(res));
+			term.err[0] = '\0';
+			/* refused at the gate (rc != 0): nothing recorded, nothing charged */
+			rc = gate_check_on ? gate_tap(&term, no_date, dl) : 0;
+			if (!rc && !strcmp(cmd, "purchase"))
 				rc = hce_term_purchase(&term, amount, &res);
-			else if (!strcmp(cmd, "load"))
+			else if (!rc && !strcmp(cmd, "load"))
 				rc = hce_term_load(&term, amount, &res);
-			else
+			else if (!rc)
 				rc = hce_term_capp(&term, amount, (uint8_t)recno, capp,
 						   (size_t)capp_len, &res);
 			if (tf && !rc)
@@ -554,6 +675,14 @@ int main(int argc, char **argv)
 		if (count > 1)
 			printf("%lld of %lld transactions done (%lld taps retried)\n", done, count,
 			       retried);
+		if (upload_after && done) {
+			int up = gate_upload(&gate, db, (size_t)batch);
+
+			if (up)
+				fprintf(stderr, "hce-terminal: warning: upload after the transaction"
+					" failed (%s); the records stay queued\n",
+					hce_term_status_name(up));
+		}
 		if (tf)
 			fclose(tf);
 	}
@@ -568,6 +697,11 @@ out_tp:
 	hce_term_close(&tp);
 out:
 	hce_psam_wipe(&psam);
+out_db:
+	if (deny_db != db)
+		hce_term_db_close(deny_db);
 	hce_term_db_close(db);
+	gate_free(&gate);
+	free(dl);
 	return rc;
 }

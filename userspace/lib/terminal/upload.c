@@ -11,7 +11,34 @@
 
 #include <jansson.h>
 
+#include "terminal/records.h"
 #include "wallet/http.h"
+
+static const char *const result_names[] = { "", "accepted", "duplicate", "mismatch",
+					    "bad_tac", "invalid", "unknown_card" };
+
+const char *hce_term_upload_result_str(uint8_t result)
+{
+	return result < sizeof(result_names) / sizeof(result_names[0]) ? result_names[result] :
+	       "";
+}
+
+int hce_term_record_to_iss(const struct hce_term_record *r, struct hce_iss_record *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!hce_term_record_uploadable(r))
+		return -1;
+	memcpy(out->serial, r->serial, HCE_ISS_SERIAL_LEN);
+	out->counter = r->counter;
+	out->type = r->type;
+	out->amount = r->amount;
+	memcpy(out->terminal, r->terminal_id, 6);
+	out->ttc = r->ttc;
+	memcpy(out->date, r->date, 4);
+	memcpy(out->time, r->time, 3);
+	memcpy(out->tac, r->tac, 4);
+	return 0;
+}
 
 static void principal(const struct hce_term_issuer *is, char out[24])
 {
@@ -24,8 +51,6 @@ static void principal(const struct hce_term_issuer *is, char out[24])
 int hce_term_upload(const struct hce_term_issuer *is, const struct hce_iss_record *r, size_t n,
 		    const char *reqid, uint8_t *result, char *err, size_t errlen)
 {
-	static const char *const names[] = { "", "accepted", "duplicate", "mismatch", "bad_tac",
-					     "invalid", "unknown_card" };
 	struct hce_iss_http h = { .url = is->url, .cacert = is->cacert, .priv = is->key };
 	struct hce_iss_rsp rsp;
 	json_t *a = json_array(), *o, *e;
@@ -50,8 +75,15 @@ int hce_term_upload(const struct hce_term_issuer *is, const struct hce_iss_recor
 		return -ENOMEM;
 	}
 	memset(result, 0, n);
-	ret = hce_iss_http(&h, "POST", "/v1/terminal/batch", reqid, body, 60, &rsp, err, errlen);
+	ret = hce_iss_http(&h, "POST", "/v1/terminal/batch", reqid, body,
+			   is->timeout > 0 ? is->timeout : 60, &rsp, err, errlen);
 	free(body);
+	if (ret == -EACCES && rsp.status == 409) {
+		const char *code = json_string_value(json_object_get(rsp.body, "error"));
+
+		if (code && !strcmp(code, "replay_conflict"))
+			ret = -EEXIST;
+	}
 	if (!ret) {
 		a = json_object_get(rsp.body, "results");
 		if (json_array_size(a) != n)
@@ -64,8 +96,8 @@ int hce_term_upload(const struct hce_term_issuer *is, const struct hce_iss_recor
 				ret = -EPROTO;
 				break;
 			}
-			for (k = 1; k < sizeof(names) / sizeof(names[0]); k++)
-				if (!strcmp(s, names[k]))
+			for (k = 1; k < sizeof(result_names) / sizeof(result_names[0]); k++)
+				if (!strcmp(s, result_names[k]))
 					result[idx] = (uint8_t)k;
 			if (!result[idx])
 				ret = -EPROTO;
@@ -96,7 +128,8 @@ int hce_term_denylist_fetch(const struct hce_term_issuer *is, struct hce_term_de
 	h.key = key;
 	snprintf(reqid, sizeof(reqid), "deny-%ld", (long)random());
 	dl->n = 0;
-	ret = hce_iss_http(&h, "GET", "/v1/denylist", reqid, NULL, 30, &rsp, err, errlen);
+	ret = hce_iss_http(&h, "GET", "/v1/denylist", reqid, NULL,
+			   is->timeout > 0 ? is->timeout : 30, &rsp, err, errlen);
 	if (!ret) {
 		a = json_object_get(rsp.body, "serials");
 		if (!json_is_array(a) || json_array_size(a) > HCE_TERM_DENY_MAX ||
@@ -129,14 +162,16 @@ enum hce_term_token_verdict hce_term_token_check(const uint8_t ef0015[30],
 {
 	const uint8_t *start = ef0015 + 20, *end = ef0015 + 24;
 
-	if (!hce_iss_bcd_date_ok(start) || !hce_iss_bcd_date_ok(end) ||
-	    !hce_iss_bcd_date_ok(today))
-		return HCE_TERM_TOKEN_BAD;
-	/* BCD YYYYMMDD compares like the date it encodes. */
-	if (memcmp(today, start, 4) < 0)
-		return HCE_TERM_TOKEN_NOT_YET;
-	if (memcmp(today, end, 4) > 0)
-		return HCE_TERM_TOKEN_EXPIRED;
+	if (today) {
+		if (!hce_iss_bcd_date_ok(start) || !hce_iss_bcd_date_ok(end) ||
+		    !hce_iss_bcd_date_ok(today))
+			return HCE_TERM_TOKEN_BAD;
+		/* BCD YYYYMMDD compares like the date it encodes. */
+		if (memcmp(today, start, 4) < 0)
+			return HCE_TERM_TOKEN_NOT_YET;
+		if (memcmp(today, end, 4) > 0)
+			return HCE_TERM_TOKEN_EXPIRED;
+	}
 	if (dl && dl->n && bsearch(ef0015 + 10, dl->serial, dl->n, HCE_ISS_SERIAL_LEN, cmp_serial))
 		return HCE_TERM_TOKEN_DENIED;
 	return HCE_TERM_TOKEN_OK;

@@ -4,7 +4,8 @@
  * purchase records (POST /v1/terminal/batch, signed by the terminal's P-256 key), the deny
  * list (GET /v1/denylist) and the token check made before a debit: the card's EF 0015
  * validity dates against the terminal's date, and its serial against the deny list.
- * Wiring into hce-terminal: Documentation/wallet.md "Terminal side".
+ * hce-terminal uses them through --issuer (Documentation/terminal.md, "Issuer: deny list and
+ * upload"); the records to upload and the cached deny list live in records.h.
  */
 #ifndef HCE_TERMINAL_UPLOAD_H
 #define HCE_TERMINAL_UPLOAD_H
@@ -21,6 +22,7 @@ struct hce_term_issuer {
 	const char *cacert;	/* the issuer's certificate (pinned) */
 	uint8_t id[6];		/* terminal id (term:<hex12>) */
 	EVP_PKEY *key;		/* the terminal's P-256 key registered with terminal-add */
+	long timeout;		/* seconds per request; 0: 60 (upload), 30 (deny list) */
 };
 
 enum hce_term_upload_result {
@@ -37,10 +39,21 @@ enum hce_term_upload_result {
  * Upload n (1..HCE_ISS_MAX_RECORDS) records in one batch with request id reqid (reuse it to
  * retry the same batch after a transport failure: the issuer answers the stored result).
  * result[i] receives each record's outcome. 0, or negative errno (-EIO: retry, -EACCES:
- * refused, -EPROTO: malformed answer), the reason in err.
+ * refused, -EEXIST: 409 replay_conflict, i.e. this request id was used with another body,
+ * -EPROTO: malformed answer), the reason in err.
  */
 int hce_term_upload(const struct hce_term_issuer *is, const struct hce_iss_record *r, size_t n,
 		    const char *reqid, uint8_t *result, char *err, size_t errlen);
+
+/* The word of a result ("accepted", ..., "unknown_card"; "" for HCE_TERM_UP_NONE). */
+const char *hce_term_upload_result_str(uint8_t result);
+
+/*
+ * The issuer's RECORD of a terminal record (records.h); -1 when it has no serial, counter
+ * or TAC (hce_term_record_uploadable false), else 0.
+ */
+struct hce_term_record;
+int hce_term_record_to_iss(const struct hce_term_record *r, struct hce_iss_record *out);
 
 #define HCE_TERM_DENY_MAX 4096
 
@@ -65,7 +78,8 @@ enum hce_term_token_verdict {
 /*
  * The check before a debit: ef0015 (30 bytes as READ BINARY gave it: serial at 10..19,
  * start date at 20..23, expiry at 24..27, BCD YYYYMMDD), today (BCD YYYYMMDD, the terminal's
- * date), dl (may be NULL: no deny list yet).
+ * date; NULL: dates not checked, e.g. hce-terminal --no-date-check), dl (may be NULL: no deny
+ * list yet). Order: dates (BAD, NOT_YET, EXPIRED), then the deny list (DENIED).
  */
 enum hce_term_token_verdict hce_term_token_check(const uint8_t ef0015[30],
 						 const uint8_t today[4],

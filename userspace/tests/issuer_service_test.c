@@ -447,8 +447,10 @@ static int card_from_token(struct pf *f, const struct device *d)
 	pf_default_card(&f->card);
 	if (hce_iss_hex_exact(jstr(d->token, "ef0015", NULL), f->card.ef0015, 30))
 		return -1;
-	f->card.balance = (uint32_t)jint(d->token, "balance", NULL);
+	/* signed (an account in the overdraft): the card keeps its two's complement */
+	f->card.balance = hce_balance_raw((int32_t)jint(d->token, "balance", NULL));
 	f->card.max_balance = (uint32_t)jint(d->token, "max_balance", NULL);
+	f->card.overdraft_limit = (uint32_t)jint(d->token, "overdraft", NULL);
 	f->keys = d->keys;
 	if (pf_open(f))
 		return -1;
@@ -488,6 +490,12 @@ static char *records_body(const char *serial, int64_t card_balance,
 	json_decref(o);
 	return s;
 }
+
+struct iss_fixture_ctx {
+	struct issuer *is;
+	struct device *d;
+	struct pf *card;
+};
 
 static int count_result(const json_t *body, const char *want)
 {
@@ -726,6 +734,135 @@ TEST_F(iss, purchases_clear_once_across_wallet_and_terminal_forged_tac_rejected)
 	EXPECT_EQ(0, admin(&self->is, dout, sizeof(dout), "reconcile"));
 	EXPECT_NE(NULL, strstr(dout, "reconcile ok"));
 	EVP_PKEY_free(term.key);
+}
+
+static int signed_post(struct issuer *is, struct device *d, const char *path, json_t *o,
+		       struct http *h);
+
+/* One wallet sync of the card's records: results in h (caller frees). */
+static int od_sync(struct iss_fixture_ctx *x, const struct hce_iss_record *r, size_t n,
+		   struct http *h)
+{
+	uint32_t cb;
+	char *body, id[48];
+	int rc;
+
+	if (hce_purse_balance(x->card->purse, &cb))
+		return -1;
+	body = records_body(x->d->serial_hex, hce_balance_value(cb), r, n);
+	next_id(x->d, id, sizeof(id));
+	rc = request(x->is, "POST", "/v1/wallet/sync", x->d->key, x->d->sign, id, body, 0, h);
+	free(body);
+	return rc;
+}
+
+/*
+ * Overdraft (issuer.md): an account with overdraft 5.00 and 3.00 on it gets a token that lets
+ * the card spend to -5.00; its cleared fares take the account to -5.00 with no discrepancy
+ * (account = loads - cleared purchases). A fare the card really paid beyond the account's
+ * limit (here: a card personalised with a wider limit than the account's) still clears -
+ * the card paid - and is recorded as an overdraft_exceeded discrepancy; a renewed token then
+ * starts the card at -5.00, never lower.
+ */
+TEST_F(iss, overdraft_clears_below_zero_beyond_the_limit_is_a_discrepancy)
+{
+	struct iss_fixture_ctx x = { &self->is, &self->d, &self->card };
+	struct hce_iss_record r[5];
+	struct pf_tx t[5];
+	struct http h;
+	char out[1024], acct[24], code[40], dout[4096];
+	int64_t bal, cleared, count;
+	json_t *tok, *o;
+	json_error_t je;
+	int i;
+
+	if (!getenv("HCE_ISSUER_DB") || getenv("HCE_ISSUER_BENCH"))
+		SKIP(return, "HCE_ISSUER_DB unset (or benchmark run)");
+	/* beyond the 3-byte field: refused */
+	EXPECT_NE(0, admin(&self->is, out, sizeof(out),
+			   "account-create --name big --overdraft 16777216"));
+	ASSERT_EQ(0, admin(&self->is, out, sizeof(out), "account-create --name od --overdraft 500"));
+	ASSERT_EQ(0, admin_field(out, "account", acct, sizeof(acct)));
+	ASSERT_EQ(0, admin_field(out, "enrol-code", code, sizeof(code)));
+	ASSERT_EQ(0, admin(&self->is, NULL, 0, "topup --account %s --amount 300 --request-id od-1",
+			   acct));
+	ASSERT_EQ(0, enrol(&self->is, &self->d, code, &h));
+	http_free(&h);
+	EXPECT_EQ(300, jint(self->d.token, "balance", NULL));
+	EXPECT_EQ(500, jint(self->d.token, "overdraft", NULL));
+	/* the card may go 2.00 further than the account allows: a card the issuer cannot stop */
+	ASSERT_EQ(0, card_from_token(&self->card, &self->d));
+	self->card_open = 1;
+	pf_close(&self->card);
+	self->card_open = 0;
+	self->card.card.overdraft_limit = 700;
+	self->card.keys = self->d.keys;		/* pf_close wiped them */
+	ASSERT_EQ(0, pf_open(&self->card));
+	self->card_open = 1;
+	ASSERT_EQ(HCE_SW_OK, pf_xfer_hex(&self->card, "00A4040008A000000632010105"));
+	for (i = 0; i < 5; i++) {
+		t[i] = pf_tx_make(200, 0);
+		hce_put_be32(t[i].ttc, 0x300 + i);
+		if (i == 4) {
+			/* four fares: the account at -5.00, exactly its limit, nothing to report */
+			ASSERT_EQ(0, od_sync(&x, r, 4, &h));
+			ASSERT_EQ(200, h.status) {
+				TH_LOG("%s", h.raw);
+			}
+			EXPECT_EQ(4, count_result(h.body, "accepted"));
+			EXPECT_EQ(-500, jint(h.body, "account_balance", NULL));
+			EXPECT_EQ(-500, jint(h.body, "card_balance_expected", NULL));
+			http_free(&h);
+		}
+		ASSERT_EQ(HCE_SW_OK, pf_purchase(&self->card, &t[i], HCE_TX_PURCHASE, 0, 0, NULL))
+			TH_LOG("fare %d", i + 1);
+		record_of(&self->d, &t[i], HCE_TX_PURCHASE, &r[i]);
+	}
+	ASSERT_EQ(0, show(&self->is, acct, &bal, &cleared, &count));
+	EXPECT_EQ(-500, bal);
+	EXPECT_EQ(800, cleared);
+	ASSERT_EQ(0, admin(&self->is, dout, sizeof(dout), "discrepancies"));
+	EXPECT_EQ(NULL, strstr(dout, "overdraft_exceeded"));
+	/* the fifth: the card paid, so it clears, to -7.00, and is reported */
+	ASSERT_EQ(0, od_sync(&x, r, 5, &h));
+	ASSERT_EQ(200, h.status);
+	EXPECT_EQ(4, count_result(h.body, "duplicate"));
+	EXPECT_EQ(1, count_result(h.body, "accepted"));
+	EXPECT_EQ(-700, jint(h.body, "account_balance", NULL));
+	EXPECT_EQ(-700, jint(h.body, "card_balance_expected", NULL));
+	EXPECT_TRUE(json_is_true(json_object_get(h.body, "cap_restored")));
+	http_free(&h);
+	ASSERT_EQ(0, admin(&self->is, dout, sizeof(dout), "show --account %s", acct));
+	o = json_loads(dout, 0, &je);
+	ASSERT_NE(NULL, o);
+	EXPECT_EQ(-700, jint(o, "balance", NULL));
+	EXPECT_EQ(700, jint(o, "overdraft_in_use", NULL));
+	EXPECT_EQ(500, jint(o, "overdraft", NULL));
+	json_decref(o);
+	ASSERT_EQ(0, admin(&self->is, dout, sizeof(dout), "discrepancies"));
+	EXPECT_NE(NULL, strstr(dout, "overdraft_exceeded"));
+	EXPECT_NE(NULL, strstr(dout, self->d.serial_hex));
+	EXPECT_NE(NULL, strstr(dout, "discrepancies 1")) TH_LOG("%s", dout);
+	EXPECT_EQ(0, admin(&self->is, dout, sizeof(dout), "reconcile"));
+	EXPECT_NE(NULL, strstr(dout, "overdraft_in_use 700 BEYOND_LIMIT ok")) TH_LOG("%s", dout);
+	EXPECT_NE(NULL, strstr(dout, "reconcile ok"));
+	/* card_balance outside -16777215..2^31-1: refused */
+	ASSERT_EQ(0, signed_post(&self->is, &self->d, "/v1/wallet/sync",
+				 json_pack("{s:s,s:I,s:[]}", "serial", self->d.serial_hex,
+					   "card_balance", (json_int_t)-16777216, "records"), &h));
+	EXPECT_EQ(400, h.status);
+	http_free(&h);
+	/* a renewed token starts the card at -5.00 (the limit), not at -7.00 */
+	ASSERT_EQ(0, signed_post(&self->is, &self->d, "/v1/token/renew",
+				 json_pack("{s:s}", "serial", self->d.serial_hex), &h));
+	ASSERT_EQ(200, h.status) {
+		TH_LOG("%s", h.raw);
+	}
+	tok = json_incref(json_object_get(h.body, "token"));
+	http_free(&h);
+	ASSERT_EQ(0, take_token(&self->d, tok));
+	json_decref(tok);
+	EXPECT_EQ(-500, jint(self->d.token, "balance", NULL));
 }
 
 TEST_F(iss, replayed_malformed_oversized_unauthenticated_requests_change_nothing)

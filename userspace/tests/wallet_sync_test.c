@@ -177,9 +177,14 @@ FIXTURE(w) {
 	uint8_t tid[6];		/* this test's terminal id (fares and uploads) */
 };
 
-/* Account with its cap, funded, enrolled through the wallet; card opened with vault keys. */
-static int setup_wallet(struct _test_data_w *self, int64_t topup, int cap_amount, int cap_count)
+/*
+ * Account with its cap (and overdraft limit when overdraft >= 0), funded, enrolled through the
+ * wallet; card opened with vault keys.
+ */
+static int setup_wallet_od(struct _test_data_w *self, int64_t topup, int cap_amount,
+			   int cap_count, int overdraft)
 {
+	char odarg[40] = "";
 	char out[1024], err[HCE_WALLET_ERR_MAX], top[256];
 	struct hce_vault_cfg vc = { 0 };
 	int ret;
@@ -192,8 +197,10 @@ static int setup_wallet(struct _test_data_w *self, int64_t topup, int cap_amount
 	snprintf(self->secret, sizeof(self->secret), "%s/device-secret", self->dir);
 	snprintf(top, sizeof(top), "%s/profiles/sample-card.conf",
 		 env("HCE_TOP") ? env("HCE_TOP") : ".");
-	if (admin(out, sizeof(out), "account-create --name w%d --cap-amount %d --cap-count %d",
-		  getpid(), cap_amount, cap_count) ||
+	if (overdraft >= 0)
+		snprintf(odarg, sizeof(odarg), " --overdraft %d", overdraft);
+	if (admin(out, sizeof(out), "account-create --name w%d --cap-amount %d --cap-count %d%s",
+		  getpid(), cap_amount, cap_count, odarg) ||
 	    field(out, "account", self->account, sizeof(self->account)) ||
 	    field(out, "enrol-code", self->code, sizeof(self->code)))
 		return -2;
@@ -237,6 +244,11 @@ static int setup_wallet(struct _test_data_w *self, int64_t topup, int cap_amount
 		return -8;
 	self->f.app = hce_purse_app(self->f.purse);
 	return 0;
+}
+
+static int setup_wallet(struct _test_data_w *self, int64_t topup, int cap_amount, int cap_count)
+{
+	return setup_wallet_od(self, topup, cap_amount, cap_count, -1);
 }
 
 FIXTURE_SETUP(w)
@@ -469,6 +481,94 @@ TEST_F(w, web_topup_pushed_by_long_poll_and_loaded_with_issuer_mac2)
 	/* Nothing more pending: an immediate poll loads nothing. */
 	ASSERT_EQ(0, hce_wallet_loads(self->w, self->f.app, 0, &n, &amount));
 	EXPECT_EQ(0, n);
+}
+
+/*
+ * Overdraft (issue 5 item 3): an account with overdraft 5.00 and 3.00 on it. Fares of 2.00 x4
+ * pass at the card (-5.00), the fifth is refused 9401; the sync leaves the account at -5.00
+ * with no discrepancy; a web top-up of 10.00 loaded by long poll repays it: card and account
+ * at 5.00.
+ */
+TEST_F(w, overdraft_fares_to_minus_limit_sync_then_topup_repays)
+{
+	struct hce_wallet_status s;
+	struct hce_wallet_sync r;
+	unsigned int n = 0;
+	uint32_t amount = 0, raw;
+	struct pf_tx t;
+	char cmd[300];
+	int i;
+
+	if (!issuer_up())
+		SKIP(return, "no issuer: run by tests/host.d/75-wallet-sync");
+	ASSERT_EQ(0, setup_wallet_od(self, 300, 5000, 10, 500));
+	ASSERT_EQ(0, hce_wallet_status(self->w, &s));
+	EXPECT_EQ(300, s.card_balance);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(HCE_SW_OK, fare(self, 200, &t)) TH_LOG("fare %d", i + 1);
+	EXPECT_EQ(HCE_SW_INSUFFICIENT, fare(self, 200, &t));
+	ASSERT_EQ(0, hce_wallet_status(self->w, &s));
+	EXPECT_EQ(-500, s.card_balance);
+	EXPECT_EQ(4, s.outbox);
+	/* GET BALANCE: the two's complement of -5.00 */
+	ASSERT_EQ(HCE_SW_OK, pf_xfer_hex(&self->f, "00A4040008A000000632010105"));
+	ASSERT_EQ(HCE_SW_OK, pf_xfer_hex(&self->f, "805C000204"));
+	raw = hce_get_be32(self->f.rsp);
+	EXPECT_EQ(0xFFFFFE0Cu, raw);
+	hce_app_session_end(self->f.app);
+	ASSERT_EQ(0, hce_wallet_sync(self->w, &r)) TH_LOG("%s", hce_wallet_errmsg(self->w));
+	EXPECT_EQ(4, r.uploaded);
+	EXPECT_EQ(4, r.acknowledged);
+	EXPECT_EQ(-500, r.account_balance);
+	EXPECT_EQ(-500, r.expected_balance);
+	EXPECT_EQ(-500, r.card_balance);
+	EXPECT_FALSE(r.discrepancy);
+	EXPECT_EQ(-500, show(self->account, "balance"));
+	EXPECT_EQ(500, show(self->account, "overdraft_in_use"));
+	/* The top-up arrives while the wallet waits; the load repays the overdraft first. */
+	snprintf(cmd, sizeof(cmd), "sleep 1; %s -c %s topup --account %s --amount 1000"
+		 " --request-id od-%s >/dev/null 2>&1 &", env("HCE_WALLET_ISSUER_BIN"),
+		 env("HCE_WALLET_ISSUER_CONF"), self->account, self->account);
+	ASSERT_EQ(0, system(cmd));
+	ASSERT_EQ(0, hce_wallet_loads(self->w, self->f.app, 20, &n, &amount))
+		TH_LOG("%s", hce_wallet_errmsg(self->w));
+	EXPECT_EQ(1, n);
+	EXPECT_EQ(1000, amount);
+	ASSERT_EQ(0, hce_wallet_status(self->w, &s));
+	EXPECT_EQ(500, s.card_balance);
+	ASSERT_EQ(0, hce_wallet_sync(self->w, &r)) TH_LOG("%s", hce_wallet_errmsg(self->w));
+	EXPECT_EQ(500, r.account_balance);
+	EXPECT_EQ(500, r.expected_balance);
+	EXPECT_EQ(500, r.card_balance);
+	EXPECT_FALSE(r.discrepancy);
+	EXPECT_EQ(500, show(self->account, "balance"));
+	EXPECT_EQ(0, show(self->account, "overdraft_in_use"));
+	EXPECT_EQ(4, show(self->account, "cleared_count"));
+	/* spendable again: 5.00 + the 5.00 limit */
+	EXPECT_EQ(HCE_SW_INSUFFICIENT, fare(self, 1001, &t));
+	EXPECT_EQ(HCE_SW_OK, fare(self, 1000, &t));
+}
+
+/* An account without overdraft: the card stops at 0 (9401), as it always did. */
+TEST_F(w, no_overdraft_account_card_stops_at_zero)
+{
+	struct hce_wallet_status s;
+	struct hce_wallet_sync r;
+	struct pf_tx t;
+
+	if (!issuer_up())
+		SKIP(return, "no issuer: run by tests/host.d/75-wallet-sync");
+	ASSERT_EQ(0, setup_wallet(self, 300, 5000, 10));
+	EXPECT_EQ(0, show(self->account, "overdraft"));
+	ASSERT_EQ(HCE_SW_OK, fare(self, 200, &t));
+	EXPECT_EQ(HCE_SW_INSUFFICIENT, fare(self, 200, &t));
+	ASSERT_EQ(HCE_SW_OK, fare(self, 100, &t));
+	EXPECT_EQ(HCE_SW_INSUFFICIENT, fare(self, 1, &t));
+	ASSERT_EQ(0, hce_wallet_status(self->w, &s));
+	EXPECT_EQ(0, s.card_balance);
+	ASSERT_EQ(0, hce_wallet_sync(self->w, &r)) TH_LOG("%s", hce_wallet_errmsg(self->w));
+	EXPECT_EQ(0, r.account_balance);
+	EXPECT_FALSE(r.discrepancy);
 }
 
 TEST_F(w, expired_and_revoked_tokens_refused_by_card_and_gate)

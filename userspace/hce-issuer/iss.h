@@ -85,6 +85,15 @@ int iss_admin_terminal_add(struct iss *s, const char *id, const char *pem_path,
 int iss_admin_discrepancies(struct iss *s);
 int iss_admin_reconcile(struct iss *s);
 
+/*
+ * psam-export (psam.c, Documentation/psam.md): wrap the purchase master key label under the
+ * terminal token's RSA public key (PEM file), imported as a trusted wrapping key by the
+ * Security Officer (PIN in so_pin_file) and deleted afterwards; write the blob to out.
+ * Reads the config itself (no database). 0 or -1 (message on stderr).
+ */
+int iss_psam_export(const char *conf_path, const char *pubkey_path, const char *label,
+		    const char *so_pin_file, const char *out);
+
 /* Resolve a principal's public key (DER hex in the DB). NULL when unknown. */
 EVP_PKEY *iss_principal_key(struct iss *s, const char *principal, int64_t *device);
 

@@ -28,6 +28,9 @@ static void usage(FILE *f)
 		"  discrepancies                      recorded disagreements\n"
 		"  reconcile                          check balance = loads - cleared purchases\n"
 		"  terminal-add --id HEX12 --pubkey PEM [--name N]   register a terminal key\n"
+		"  psam-export --terminal-pubkey PEM --label hce-mk-dpk-N --so-pin-file F --out BLOB\n"
+		"                                     wrap a purchase master key for a PSAM token\n"
+		"                                     (Documentation/psam.md)\n"
 		"CONFIG defaults to /etc/hce-issuer/hce-issuer.conf.\n");
 }
 
@@ -95,6 +98,21 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	argc -= 2;
 	argv += 2;
+	if (!strcmp(cmd, "psam-export")) {
+		static const char *const o[] = { "--terminal-pubkey", "--label", "--so-pin-file",
+						 "--out", NULL };
+
+		if (known_opts(argc, argv, o) || !opt(argc, argv, "--terminal-pubkey") ||
+		    !opt(argc, argv, "--label") || !opt(argc, argv, "--so-pin-file") ||
+		    !opt(argc, argv, "--out")) {
+			fprintf(stderr, "hce-issuer: psam-export: --terminal-pubkey, --label, "
+				"--so-pin-file and --out are required\n");
+			return 2;
+		}
+		return iss_psam_export(conf, opt(argc, argv, "--terminal-pubkey"),
+				       opt(argc, argv, "--label"), opt(argc, argv, "--so-pin-file"),
+				       opt(argc, argv, "--out")) ? 1 : 0;
+	}
 	need_hsm = !strcmp(cmd, "serve") || !strcmp(cmd, "init");
 	if (strcmp(cmd, "serve") && strcmp(cmd, "init") && strcmp(cmd, "account-create") &&
 	    strcmp(cmd, "enrol-code") && strcmp(cmd, "topup") && strcmp(cmd, "revoke") &&

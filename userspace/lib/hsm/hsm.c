@@ -19,6 +19,10 @@
 #include "crypto/crypto.h"
 #include "hsm/hsm.h"
 
+_Static_assert(HCE_HSM_PUBLIC_KEY == CKO_PUBLIC_KEY && HCE_HSM_PRIVATE_KEY == CKO_PRIVATE_KEY &&
+	       HCE_HSM_SECRET_KEY == CKO_SECRET_KEY && HCE_HSM_ANY_CLASS == (CK_OBJECT_CLASS)-1,
+	       "hsm.h class values are the PKCS#11 ones");
+
 struct hce_hsm {
 	void *dl;
 	CK_FUNCTION_LIST_PTR f;
@@ -393,7 +397,7 @@ int hce_hsm_transport_generate(struct hce_hsm *h, const char *label)
 	};
 	CK_OBJECT_HANDLE hpub, hpriv;
 	CK_RV rv;
-	int r = hce_hsm_has_object(h, label, (unsigned long)-1);
+	int r = hce_hsm_has_object(h, label, HCE_HSM_ANY_CLASS);
 
 	if (r) {
 		if (r > 0)
@@ -648,7 +652,8 @@ int hce_hsm_unwrap(struct hce_hsm *h, const char *unwrap_label, const uint8_t *w
 		herr(h->err, "C_UnwrapKey %s with %s: 0x%lx%s", new_label, unwrap_label,
 		     (unsigned long)rv,
 		     rv == CKR_WRAPPED_KEY_INVALID || rv == CKR_ENCRYPTED_DATA_INVALID ||
-		     rv == CKR_WRAPPED_KEY_LEN_RANGE || rv == CKR_ENCRYPTED_DATA_LEN_RANGE ?
+		     rv == CKR_WRAPPED_KEY_LEN_RANGE || rv == CKR_ENCRYPTED_DATA_LEN_RANGE ||
+		     rv == CKR_GENERAL_ERROR /* SoftHSM2 2.6: OAEP decoding failed */ ?
 		     " (not wrapped for this transport key, or damaged)" : "");
 		return -1;
 	}

@@ -49,8 +49,8 @@ struct hce_hsm;
 
 /* RSA transport keys: modulus size in bits. */
 #define HCE_HSM_RSA_BITS 2048
-/* An RSA-2048 wrapped key (OAEP): the modulus size in bytes. */
-#define HCE_HSM_WRAPPED_MAX 512
+/* Largest wrapped key (OAEP output = modulus size): RSA keys of 2048..3072 bits. */
+#define HCE_HSM_WRAPPED_MAX 384
 
 /* Open the token labelled token_label in module and log in as the user with pin. */
 int hce_hsm_open(const char *module, const char *token_label, const char *pin,
@@ -134,9 +134,15 @@ int hce_hsm_destroy(struct hce_hsm *h, const char *label);
  */
 int hce_hsm_list_keys(struct hce_hsm *h, int (*cb)(const char *label, void *arg), void *arg);
 
+/* Object classes for hce_hsm_has_object() (the PKCS#11 CKO_* values; checked in hsm.c). */
+#define HCE_HSM_PUBLIC_KEY 2UL
+#define HCE_HSM_PRIVATE_KEY 3UL
+#define HCE_HSM_SECRET_KEY 4UL
+#define HCE_HSM_ANY_CLASS ((unsigned long)-1)
+
 /*
- * 1 when an object labelled label exists whose CKA_CLASS is cls (a CKO_* value), 0 when
- * not, -1 on error.
+ * 1 when an object labelled label exists whose CKA_CLASS is cls (HCE_HSM_*_KEY, or
+ * HCE_HSM_ANY_CLASS), 0 when not, -1 on error.
  */
 int hce_hsm_has_object(struct hce_hsm *h, const char *label, unsigned long cls);
 

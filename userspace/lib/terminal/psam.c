@@ -61,11 +61,12 @@ static int read_pin(struct hce_psam_token *tk, char pin[PSAM_PIN_MAX])
 	return 0;
 }
 
-static int token_open(const struct hce_psam *psam)
+/* Open and log in (once); check_keys: every labelled slot must find its key. */
+static int token_login(const struct hce_psam *psam)
 {
 	struct hce_psam_token *tk = psam->token;
 	char pin[PSAM_PIN_MAX], err[HCE_HSM_ERR_MAX];
-	int rc, i;
+	int rc;
 
 	if (tk->hsm)
 		return 0;
@@ -78,6 +79,18 @@ static int token_open(const struct hce_psam *psam)
 			 tk->module, err);
 		return -1;
 	}
+	return 0;
+}
+
+static int token_open(const struct hce_psam *psam)
+{
+	struct hce_psam_token *tk = psam->token;
+	int i;
+
+	if (tk->hsm)
+		return 0;
+	if (token_login(psam))
+		return -1;
 	/* Every labelled slot must find its key now, not in the middle of a fare. */
 	for (i = 0; i < 2 * HCE_KEY_SLOTS + 1; i++) {
 		const struct hce_psam_key *k = i < HCE_KEY_SLOTS ? &psam->purchase[i] :
@@ -102,6 +115,24 @@ static int token_open(const struct hce_psam *psam)
 	}
 	tk->err[0] = '\0';
 	return 0;
+}
+
+struct hce_hsm *hce_psam_token_hsm(const struct hce_psam *psam, char *err, size_t errlen)
+{
+	if (!psam->token) {
+		snprintf(err, errlen, "the PSAM file has no [pkcs11] section");
+		return NULL;
+	}
+	if (token_login(psam)) {
+		snprintf(err, errlen, "%s", psam->token->err);
+		return NULL;
+	}
+	return psam->token->hsm;
+}
+
+const char *hce_psam_token_name(const struct hce_psam *psam)
+{
+	return psam->token ? psam->token->label : "";
 }
 
 int hce_psam_open_token(const struct hce_psam *psam, char *err, size_t errlen)

@@ -88,6 +88,17 @@ void hce_psam_wipe(struct hce_psam *psam);
  */
 int hce_psam_open_token(const struct hce_psam *psam, char *err, size_t errlen);
 
+/*
+ * The [pkcs11] token's handle (opened and logged in now if not yet, WITHOUT the key check
+ * of hce_psam_open_token: for the key ceremony, hce-psam), owned by psam until
+ * hce_psam_wipe(). NULL with a message in err when the file names no token or it fails.
+ */
+struct hce_hsm;
+struct hce_hsm *hce_psam_token_hsm(const struct hce_psam *psam, char *err, size_t errlen);
+
+/* The token label of the [pkcs11] section ("" when none). */
+const char *hce_psam_token_name(const struct hce_psam *psam);
+
 /* Why the last token operation failed ("" when none). */
 const char *hce_psam_error(const struct hce_psam *psam);
 

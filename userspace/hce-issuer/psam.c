@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * psam.c - hce-issuer psam-export: the issuer side of the PSAM key ceremony
+ * (Documentation/psam.md). The purchase master key leaves the issuer's HSM only wrapped
+ * (CKM_RSA_PKCS_OAEP) under one terminal token's transport key, which the Security Officer
+ * imports as a CKA_TRUSTED wrapping key for this export and which is deleted right after.
+ * Load and TAC master keys never leave (lib/hsm refuses, and the token: non-extractable).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "codec/hex.h"
+#include "crypto/crypto.h"
+#include "hsm/blob.h"
+#include "iss.h"
+
+#define PEM_MAX 8192
+
+/* Key version of the purchase keys on the issuer's cards (core.c card_keys: version 1). */
+#define ISS_DPK_VERSION 0x01
+
+static int read_file(const char *what, const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "hce-issuer: %s %s: %s\n", what, path, strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, cap - 1, f);
+	fclose(f);
+	if (n == cap - 1) {
+		fprintf(stderr, "hce-issuer: %s %s: too large\n", what, path);
+		hce_wipe(buf, cap);
+		return -1;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+static int write_blob(const char *path, const char *text)
+{
+	char tmp[4096];
+	FILE *f;
+	int ok;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -1;
+	f = fopen(tmp, "w");
+	if (!f) {
+		fprintf(stderr, "hce-issuer: %s: %s\n", tmp, strerror(errno));
+		return -1;
+	}
+	ok = fputs(text, f) >= 0 && fflush(f) == 0 && fsync(fileno(f)) == 0;
+	ok = (fclose(f) == 0) && ok && chmod(tmp, 0644) == 0 && rename(tmp, path) == 0;
+	if (!ok) {
+		fprintf(stderr, "hce-issuer: %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+int iss_psam_export(const char *conf_path, const char *pubkey_path, const char *label,
+		    const char *so_pin_file, const char *out)
+{
+	struct iss_conf c;
+	struct hce_psam_blob b;
+	struct hce_hsm *h = NULL;
+	char err[HCE_HSM_ERR_MAX + 512], so_pin[256], pem[PEM_MAX], wrap_label[40];
+	char text[HCE_BLOB_TEXT_MAX], kcv[7], fps[65];
+	uint8_t fp[32];
+	int index = hce_psam_blob_label_index(label), ret = -1, trusted = 0;
+
+	memset(&b, 0, sizeof(b));
+	if (index < 0) {
+		fprintf(stderr, "hce-issuer: psam-export: '%s' is not a purchase master key "
+			"(%s<1..255>): load and TAC master keys never leave the HSM\n", label,
+			HCE_HSM_EXPORTABLE_PREFIX);
+		return -1;
+	}
+	if (iss_conf_load(conf_path, &c, err, sizeof(err))) {
+		fprintf(stderr, "hce-issuer: %s\n", err);
+		return -1;
+	}
+	if (!c.hsm_pin[0]) {
+		fprintf(stderr, "hce-issuer: [hsm] pin-file is required\n");
+		goto out;
+	}
+	if (read_file("terminal public key", pubkey_path, pem, sizeof(pem)) ||
+	    read_file("SO PIN file", so_pin_file, so_pin, sizeof(so_pin)))
+		goto out;
+	so_pin[strcspn(so_pin, "\r\n")] = '\0';
+
+	/* 1. The Security Officer marks the terminal's transport key trusted (this export only). */
+	if (hce_hsm_open_so(c.hsm_module, c.hsm_token, so_pin, &h, err)) {
+		fprintf(stderr, "hce-issuer: psam-export: %s\n", err);
+		goto out;
+	}
+	hce_wipe(so_pin, sizeof(so_pin));
+	/* the label is per public key: a stale one from an interrupted export is replaced */
+	snprintf(wrap_label, sizeof(wrap_label), "hce-psam-wrap");
+	if (hce_hsm_destroy(h, wrap_label) || hce_hsm_trust_wrap_key(h, wrap_label, pem, fp)) {
+		fprintf(stderr, "hce-issuer: psam-export: token '%s': %s\n", c.hsm_token,
+			hce_hsm_error(h));
+		goto out;
+	}
+	trusted = 1;
+	hce_hsm_close(h);
+	h = NULL;
+
+	/* 2. The user wraps the purchase master key under it; both sides' KCV. */
+	if (hce_hsm_open(c.hsm_module, c.hsm_token, c.hsm_pin, &h, err)) {
+		fprintf(stderr, "hce-issuer: psam-export: %s\n", err);
+		goto out;
+	}
+	hce_wipe(c.hsm_pin, sizeof(c.hsm_pin));
+	if (hce_hsm_wrap(h, label, wrap_label, b.wrapped, &b.wrapped_len) ||
+	    hce_hsm_kcv(h, label, b.kcv)) {
+		fprintf(stderr, "hce-issuer: psam-export: token '%s': %s\n", c.hsm_token,
+			hce_hsm_error(h));
+		goto out;
+	}
+	snprintf(b.label, sizeof(b.label), "%s", label);
+	b.index = (uint8_t)index;
+	b.alg = 0x00;
+	b.version = ISS_DPK_VERSION;
+	memcpy(b.transport, fp, sizeof(fp));
+	if (hce_psam_blob_format(&b, text, sizeof(text))) {
+		fprintf(stderr, "hce-issuer: psam-export: cannot format the blob\n");
+		goto out;
+	}
+	if (write_blob(out, text))
+		goto out;
+	hce_hex_encode(b.kcv, 3, kcv, sizeof(kcv));
+	hce_hex_encode(fp, 32, fps, sizeof(fps));
+	printf("exported %s (purchase key %d, version %02X) KCV %s for transport key %.16s... "
+	       "to %s\n", label, index, b.version, kcv, fps, out);
+	ret = 0;
+out:
+	/* 3. The trusted wrapping key does not outlive the export. */
+	if (trusted && h && hce_hsm_destroy(h, wrap_label)) {
+		fprintf(stderr, "hce-issuer: psam-export: token '%s': deleting %s: %s\n",
+			c.hsm_token, wrap_label, hce_hsm_error(h));
+		ret = -1;
+	} else if (trusted && !h) {
+		fprintf(stderr, "hce-issuer: psam-export: the trusted wrapping key %s is still in "
+			"token '%s': run psam-export again or delete it\n", wrap_label, c.hsm_token);
+	}
+	hce_hsm_close(h);
+	hce_wipe(so_pin, sizeof(so_pin));
+	hce_wipe(c.hsm_pin, sizeof(c.hsm_pin));
+	hce_wipe(&b, sizeof(b));
+	return ret;
+}

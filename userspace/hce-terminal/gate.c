@@ -155,7 +155,8 @@ int gate_denylist_update(struct gate *g, struct hce_term_db *db)
 	}
 	rc = hce_term_denylist_fetch(&g->is, dl, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, "hce-terminal: denylist-update: %s\n", err[0] ? err : strerror(-rc));
+		fprintf(stderr, "hce-terminal: denylist-update: %s\n",
+			err[0] ? err : strerror(-rc));
 		free(dl);
 		return issuer_status(rc);
 	}
@@ -278,8 +279,8 @@ int gate_upload(struct gate *g, struct hce_term_db *db, size_t batch)
 			break;
 		for (i = 0; i < n; i++) {
 			if (hce_term_record_to_iss(&recs[i], &iss[i])) {
-				fprintf(stderr, "hce-terminal: upload: record %lld cannot be sent\n",
-					(long long)recs[i].id);
+				fprintf(stderr, "hce-terminal: upload: record %lld cannot be"
+					" sent\n", (long long)recs[i].id);
 				ret = HCE_TERM_E_RECORDS;
 				goto out;
 			}
@@ -294,7 +295,8 @@ int gate_upload(struct gate *g, struct hce_term_db *db, size_t batch)
 			fprintf(stderr, "hce-terminal: warning: batch %s: %s; its %zu records go"
 				" again with a new request id\n", reqid, err, n);
 			if (hce_term_db_batch_drop(db, reqid)) {
-				fprintf(stderr, "hce-terminal: upload: %s\n", hce_term_db_error(db));
+				fprintf(stderr, "hce-terminal: upload: %s\n",
+					hce_term_db_error(db));
 				ret = HCE_TERM_E_RECORDS;
 				break;
 			}
@@ -313,8 +315,8 @@ int gate_upload(struct gate *g, struct hce_term_db *db, size_t batch)
 			total[res[i]]++;
 		}
 		if (hce_term_db_batch_done(db, reqid, ids, words, n)) {
-			fprintf(stderr, "hce-terminal: upload: batch %s answered but not recorded: %s"
-				"\n", reqid, hce_term_db_error(db));
+			fprintf(stderr, "hce-terminal: upload: batch %s answered but not"
+				" recorded: %s\n", reqid, hce_term_db_error(db));
 			ret = HCE_TERM_E_RECORDS;
 			break;
 		}
@@ -328,9 +330,9 @@ int gate_upload(struct gate *g, struct hce_term_db *db, size_t batch)
 		       cnt[HCE_TERM_UP_UNKNOWN_CARD]);
 		for (i = 0; i < n; i++)
 			if (res[i] == HCE_TERM_UP_BAD_TAC || res[i] == HCE_TERM_UP_INVALID)
-				fprintf(stderr, "hce-terminal: record %lld (ttc %u, card counter %u):"
-					" %s\n", (long long)ids[i], recs[i].ttc, recs[i].counter,
-					words[i]);
+				fprintf(stderr, "hce-terminal: record %lld (ttc %u, card"
+					" counter %u): %s\n", (long long)ids[i], recs[i].ttc,
+					recs[i].counter, words[i]);
 	}
 	if (!sent && !ret)
 		printf("nothing to upload\n");

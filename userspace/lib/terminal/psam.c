@@ -19,6 +19,7 @@ struct hce_psam_token {
 	char label[33];			/* CK_TOKEN_INFO.label is 32 bytes */
 	char pin_file[PSAM_PATH_MAX];
 	struct hce_hsm *hsm;		/* NULL until opened */
+	bool keys_checked;		/* every labelled slot found its key in hsm */
 	char err[HCE_HSM_ERR_MAX + 2 * PSAM_PATH_MAX];
 };
 
@@ -87,7 +88,7 @@ static int token_open(const struct hce_psam *psam)
 	struct hce_psam_token *tk = psam->token;
 	int i;
 
-	if (tk->hsm)
+	if (tk->keys_checked)
 		return 0;
 	if (token_login(psam))
 		return -1;
@@ -108,11 +109,10 @@ static int token_open(const struct hce_psam *psam)
 				snprintf(tk->err, sizeof(tk->err), "PSAM token '%s' has no key "
 					 "labelled '%s' (import it: hce-psam import)", tk->label,
 					 k->label);
-			hce_hsm_close(tk->hsm);
-			tk->hsm = NULL;
-			return -1;
+			return -1;	/* stays logged in: hce_psam_wipe() closes */
 		}
 	}
+	tk->keys_checked = true;
 	tk->err[0] = '\0';
 	return 0;
 }

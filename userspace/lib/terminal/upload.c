@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "crypto/crypto.h"
 #include "terminal/records.h"
 #include "wallet/http.h"
 
@@ -53,9 +54,9 @@ int hce_term_upload(const struct hce_term_issuer *is, const struct hce_iss_recor
 {
 	struct hce_iss_http h = { .url = is->url, .cacert = is->cacert, .priv = is->key };
 	struct hce_iss_rsp rsp;
-	json_t *a = json_array(), *o, *e;
+	json_t *a = json_array(), *o;
 	char key[24], *body;
-	size_t i, k;
+	size_t i;
 	int ret;
 
 	if (!n || n > HCE_ISS_MAX_RECORDS || !r || !result || !a) {
@@ -85,23 +86,7 @@ int hce_term_upload(const struct hce_term_issuer *is, const struct hce_iss_recor
 			ret = -EEXIST;
 	}
 	if (!ret) {
-		a = json_object_get(rsp.body, "results");
-		if (json_array_size(a) != n)
-			ret = -EPROTO;
-		json_array_foreach(a, i, e) {
-			json_int_t idx = json_integer_value(json_object_get(e, "index"));
-			const char *s = json_string_value(json_object_get(e, "result"));
-
-			if (ret || idx < 0 || (size_t)idx >= n || !s || result[idx]) {
-				ret = -EPROTO;
-				break;
-			}
-			for (k = 1; k < sizeof(result_names) / sizeof(result_names[0]); k++)
-				if (!strcmp(s, result_names[k]))
-					result[idx] = (uint8_t)k;
-			if (!result[idx])
-				ret = -EPROTO;
-		}
+		ret = hce_term_upload_results_parse(rsp.body, n, result);
 		if (ret)
 			snprintf(err, errlen, "upload: malformed results");
 	}
@@ -109,9 +94,62 @@ int hce_term_upload(const struct hce_term_issuer *is, const struct hce_iss_recor
 	return ret;
 }
 
+int hce_term_upload_results_parse(const json_t *body, size_t n, uint8_t *result)
+{
+	const json_t *a = json_object_get(body, "results"), *e;
+	size_t i, k;
+
+	memset(result, 0, n);
+	if (!json_is_array(a) || json_array_size(a) != n)
+		return -EPROTO;
+	json_array_foreach(a, i, e) {
+		const json_t *ix = json_object_get(e, "index");
+		const char *s = json_string_value(json_object_get(e, "result"));
+		json_int_t idx = json_integer_value(ix);
+
+		if (!json_is_integer(ix) || idx < 0 || (size_t)idx >= n || !s || result[idx])
+			goto bad;
+		for (k = 1; k < sizeof(result_names) / sizeof(result_names[0]); k++)
+			if (!strcmp(s, result_names[k]))
+				result[idx] = (uint8_t)k;
+		if (!result[idx])
+			goto bad;
+	}
+	return 0;
+bad:
+	memset(result, 0, n);
+	return -EPROTO;
+}
+
 static int cmp_serial(const void *a, const void *b)
 {
 	return memcmp(a, b, HCE_ISS_SERIAL_LEN);
+}
+
+int hce_term_denylist_parse(const json_t *body, struct hce_term_denylist *dl)
+{
+	const json_t *a = json_object_get(body, "serials"), *v = json_object_get(body, "version");
+	const json_t *e;
+	size_t i;
+
+	dl->n = 0;
+	dl->version = 0;
+	if (!json_is_array(a) || json_array_size(a) > HCE_TERM_DENY_MAX || !json_is_integer(v) ||
+	    json_integer_value(v) < 0)
+		return -EPROTO;
+	json_array_foreach(a, i, e) {
+		const char *s = json_string_value(e);
+
+		if (!s || strlen(s) != 2 * HCE_ISS_SERIAL_LEN ||
+		    hce_iss_hex_exact(s, dl->serial[dl->n], HCE_ISS_SERIAL_LEN)) {
+			dl->n = 0;
+			return -EPROTO;
+		}
+		dl->n++;
+	}
+	dl->version = json_integer_value(v);
+	qsort(dl->serial, dl->n, HCE_ISS_SERIAL_LEN, cmp_serial);
+	return 0;
 }
 
 int hce_term_denylist_fetch(const struct hce_term_issuer *is, struct hce_term_denylist *dl,
@@ -120,37 +158,23 @@ int hce_term_denylist_fetch(const struct hce_term_issuer *is, struct hce_term_de
 	struct hce_iss_http h = { .url = is->url, .cacert = is->cacert, .priv = is->key };
 	struct hce_iss_rsp rsp;
 	char key[24], reqid[40];
-	const json_t *a, *e;
-	size_t i;
+	uint8_t rnd[12];
 	int ret;
 
 	principal(is, key);
 	h.key = key;
-	snprintf(reqid, sizeof(reqid), "deny-%ld", (long)random());
+	/* A GET changes nothing; the id only has to be fresh for the issuer's replay window. */
+	if (hce_random(rnd, sizeof(rnd)))
+		return -EIO;
+	memcpy(reqid, "deny-", 5);
+	hce_iss_hex(rnd, sizeof(rnd), reqid + 5);
 	dl->n = 0;
 	ret = hce_iss_http(&h, "GET", "/v1/denylist", reqid, NULL,
 			   is->timeout > 0 ? is->timeout : 30, &rsp, err, errlen);
 	if (!ret) {
-		a = json_object_get(rsp.body, "serials");
-		if (!json_is_array(a) || json_array_size(a) > HCE_TERM_DENY_MAX ||
-		    !json_is_integer(json_object_get(rsp.body, "version")))
-			ret = -EPROTO;
-		dl->version = json_integer_value(json_object_get(rsp.body, "version"));
-		json_array_foreach(a, i, e) {
-			const char *s = json_string_value(e);
-
-			if (ret || !s || strlen(s) != 20 ||
-			    hce_iss_hex_exact(s, dl->serial[dl->n], HCE_ISS_SERIAL_LEN)) {
-				ret = -EPROTO;
-				break;
-			}
-			dl->n++;
-		}
-		if (ret) {
-			dl->n = 0;
+		ret = hce_term_denylist_parse(rsp.body, dl);
+		if (ret)
 			snprintf(err, errlen, "denylist: malformed answer");
-		}
-		qsort(dl->serial, dl->n, HCE_ISS_SERIAL_LEN, cmp_serial);
 	}
 	hce_iss_rsp_free(&rsp);
 	return ret;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "issuer/issuer.h"
@@ -44,6 +45,17 @@ enum hce_term_upload_result {
  */
 int hce_term_upload(const struct hce_term_issuer *is, const struct hce_iss_record *r, size_t n,
 		    const char *reqid, uint8_t *result, char *err, size_t errlen);
+
+/*
+ * The parsers of the issuer's answers (outside bytes; fuzz/terminal_issuer_rsp.c):
+ * a batch answer {"results": [{"index": i, "result": "accepted"|...}, ...]} with exactly one
+ * entry per record sent (n), each index once, into result[0..n-1]; a deny list
+ * {"version": v >= 0, "serials": ["<20 hex>", ...]} (at most HCE_TERM_DENY_MAX), sorted
+ * into dl. 0, or -EPROTO (result all zero, dl empty).
+ */
+int hce_term_upload_results_parse(const json_t *body, size_t n, uint8_t *result);
+struct hce_term_denylist;
+int hce_term_denylist_parse(const json_t *body, struct hce_term_denylist *dl);
 
 /* The word of a result ("accepted", ..., "unknown_card"; "" for HCE_TERM_UP_NONE). */
 const char *hce_term_upload_result_str(uint8_t result);

@@ -9,7 +9,8 @@
  *                   token, check its KCV, delete the transport key pair
  *   status          the token's keys: labels and KCVs (never values), transport key
  *
- * Exit codes: 0 done, 1 failure (message on stderr), 2 usage.
+ * Exit codes: 0 done, 1 failure (message on stderr; status: a labelled slot of the PSAM file
+ * has no key in the token), 2 usage.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -733,6 +733,46 @@ int hce_nfcnl_set_listen(struct hce_nfcnl *nl, uint32_t idx, const struct hce_nf
 			     NULL, NULL);
 }
 
+struct nfcnl_vpair {
+	uint32_t card, reader;
+	bool found;
+};
+
+static int vpair_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[NFC_HCE_ATTR_MAX + 1];
+	struct nfcnl_vpair *v = arg;
+
+	if (v->found || genlmsg_parse(nlmsg_hdr(msg), 0, tb, NFC_HCE_ATTR_MAX, NULL) < 0 ||
+	    !tb[NFC_HCE_ATTR_DEVICE_INDEX] || !tb[NFC_HCE_ATTR_READER_INDEX])
+		return NL_OK;
+	v->card = nla_get_u32(tb[NFC_HCE_ATTR_DEVICE_INDEX]);
+	v->reader = nla_get_u32(tb[NFC_HCE_ATTR_READER_INDEX]);
+	v->found = true;
+	return NL_OK;
+}
+
+int hce_nfcnl_vpair_create(struct hce_nfcnl *nl, uint32_t *card, uint32_t *reader)
+{
+	struct nfcnl_vpair v = { 0 };
+	int err = nfcnl_request(nl->cmd, nl->hce_fam, NFC_HCE_CMD_VPAIR_CREATE, false, NULL, NULL,
+				vpair_cb, &v);
+
+	if (err)
+		return err;
+	if (!v.found)
+		return -EPROTO;
+	*card = v.card;
+	*reader = v.reader;
+	return 0;
+}
+
+int hce_nfcnl_vpair_destroy(struct hce_nfcnl *nl, uint32_t card)
+{
+	return nfcnl_request(nl->cmd, nl->hce_fam, NFC_HCE_CMD_VPAIR_DESTROY, false, put_hce_idx,
+			     &card, NULL, NULL);
+}
+
 struct nfcnl_stats {
 	struct hce_nfcnl_stats *st;
 	bool found;

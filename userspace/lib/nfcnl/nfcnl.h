@@ -136,6 +136,14 @@ int hce_nfcnl_cards(struct hce_nfcnl *nl, struct hce_nfcnl_card *cards, size_t m
 int hce_nfcnl_card(struct hce_nfcnl *nl, uint32_t idx, struct hce_nfcnl_card *card);
 int hce_nfcnl_set_listen(struct hce_nfcnl *nl, uint32_t idx, const struct hce_nfcnl_listen *l);
 
+/*
+ * Virtual pairs (nfc_hce_vctrl): VPAIR_CREATE makes a card device and its reader device
+ * (indices in *card, *reader; -EPROTO when the reply names neither); VPAIR_DESTROY removes the
+ * pair of card device card.
+ */
+int hce_nfcnl_vpair_create(struct hce_nfcnl *nl, uint32_t *card, uint32_t *reader);
+int hce_nfcnl_vpair_destroy(struct hce_nfcnl *nl, uint32_t card);
+
 /* Counters of NFC_HCE_CMD_GET_STATS (the ones hced reports). */
 struct hce_nfcnl_stats {
 	uint64_t activations, capdus, rapdus, deadline_expiries, stale_responses, wtx;

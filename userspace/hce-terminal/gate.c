@@ -198,39 +198,6 @@ int gate_denylist_load(struct gate *g, struct hce_term_db *db, time_t now,
 	return 0;
 }
 
-static void bcd_date(const uint8_t d[4], char out[11])
-{
-	snprintf(out, 11, "%02X%02X-%02X-%02X", d[0], d[1], d[2], d[3]);
-}
-
-int gate_check(const struct hce_term_card *card, const uint8_t *today,
-	       const struct hce_term_denylist *dl, char *why, size_t whylen)
-{
-	enum hce_term_token_verdict v;
-	char date[11];
-
-	v = hce_term_token_check(card->ef0015, today, dl && dl->version >= 0 ? dl : NULL);
-	switch (v) {
-	case HCE_TERM_TOKEN_OK:
-		return 0;
-	case HCE_TERM_TOKEN_DENIED:
-		snprintf(why, whylen, "token revoked (deny list v%lld)", (long long)dl->version);
-		break;
-	case HCE_TERM_TOKEN_EXPIRED:
-		bcd_date(card->expiry, date);
-		snprintf(why, whylen, "token expired %s", date);
-		break;
-	case HCE_TERM_TOKEN_NOT_YET:
-		bcd_date(card->start, date);
-		snprintf(why, whylen, "token not valid before %s", date);
-		break;
-	default:
-		snprintf(why, whylen, "token dates malformed");
-		break;
-	}
-	return HCE_TERM_E_DECLINED;
-}
-
 /* A request id of our own: tb-<terminal>-<64 random bits>, unique without a counter. */
 static int new_reqid(const struct gate *g, char out[HCE_TERM_REQID_MAX])
 {

@@ -48,13 +48,6 @@ int gate_denylist_update(struct gate *g, struct hce_term_db *db);
 int gate_denylist_load(struct gate *g, struct hce_term_db *db, time_t now,
 		       struct hce_term_denylist *dl);
 
-/*
- * The check before INITIALIZE: card as SELECT + READ BINARY EF 0015 gave it, today (BCD
- * YYYYMMDD; NULL: dates not checked), dl (version < 0: none). 0, or HCE_TERM_E_DECLINED
- * with the line in why ("token revoked (deny list v7)", "token expired 2026-11-24").
- */
-int gate_check(const struct hce_term_card *card, const uint8_t *today,
-	       const struct hce_term_denylist *dl, char *why, size_t whylen);
 
 /*
  * upload: every record waiting (oldest first) in batches of at most batch records; a batch

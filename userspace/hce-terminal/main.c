@@ -180,37 +180,6 @@ static int parse_num(const char *s, long long max, long long *v)
 	return errno || end == s || *end || *v < 0 || *v > max ? -1 : 0;
 }
 
-/* The terminal's date as BCD YYYYMMDD (local time, as the transaction engine uses). */
-static void today_bcd(uint8_t d[4])
-{
-	time_t now = time(NULL);
-	struct tm tm;
-	int y;
-
-	localtime_r(&now, &tm);
-	y = tm.tm_year + 1900;
-	d[0] = (uint8_t)((y / 1000 % 10) << 4 | (y / 100 % 10));
-	d[1] = (uint8_t)((y / 10 % 10) << 4 | (y % 10));
-	d[2] = (uint8_t)(((tm.tm_mon + 1) / 10) << 4 | ((tm.tm_mon + 1) % 10));
-	d[3] = (uint8_t)((tm.tm_mday / 10) << 4 | (tm.tm_mday % 10));
-}
-
-/*
- * The gate's check of a tap before a purchase: SELECT + READ BINARY EF 0015, then dates
- * (unless no_date) and the deny list (gate_check). No key used, nothing recorded or charged.
- */
-static int gate_tap(struct hce_term *t, bool no_date, const struct hce_term_denylist *dl)
-{
-	struct hce_term_card card;
-	uint8_t today[4];
-	int rc = hce_term_select(t, &card);
-
-	if (rc)
-		return rc;
-	today_bcd(today);
-	return gate_check(&card, no_date ? NULL : today, dl, t->err, sizeof(t->err));
-}
-
 /* Commands on the virtual pairs (no card, no PSAM). */
 static int admin(const char *cmd, const char *reader, const char *arg,
 		 const struct hce_term_nfc_link *l)
@@ -327,7 +296,7 @@ int main(int argc, char **argv)
 		*tid_hex = NULL, *reader = NULL, *record_hex = NULL, *timing = NULL, *cmd,
 		*arg = NULL, *issuer_path = NULL;
 	bool use_pcsc = false, use_nfc = false, no_date = false, upload_after = false;
-	bool show_upload = false, gate_check_on = false;
+	bool show_upload = false;
 	struct hce_term_denylist *dl = NULL;
 	struct hce_term_db *deny_db = NULL;
 	struct gate gate = { 0 };
@@ -523,7 +492,6 @@ int main(int argc, char **argv)
 		rc = gate_denylist_load(&gate, deny_db, time(NULL), dl);
 		if (rc)
 			goto out_db;
-		gate_check_on = true;
 	}
 	if (!psam_path) {
 		fprintf(stderr, "hce-terminal: --psam FILE is required\n");
@@ -552,8 +520,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	hce_term_init(&term, &tp, &psam, db);
-	/* with --issuer, purchases are checked by gate_tap (dates and deny list, one check) */
-	term.check_dates = !no_date && !gate_check_on;
+	/* dates (unless --no-date-check) and, with --issuer, the deny list: one check */
+	term.check_dates = !no_date;
+	term.denylist = dl;
 	if (tid_hex && hce_hex_decode(tid_hex, term.terminal_id, 6) != 6) {
 		fprintf(stderr, "hce-terminal: --terminal-id needs 12 hex digits\n");
 		rc = HCE_TERM_E_USAGE;
@@ -639,13 +608,12 @@ int main(int argc, char **argv)
 			t0 = now_us();
 			memset(&res, 0, sizeof(res));
 			term.err[0] = '\0';
-			/* refused at the gate (rc != 0): nothing recorded, nothing charged */
-			rc = gate_check_on ? gate_tap(&term, no_date, dl) : 0;
-			if (!rc && !strcmp(cmd, "purchase"))
+			/* a card refused at the gate (DECLINED) is neither recorded nor charged */
+			if (!strcmp(cmd, "purchase"))
 				rc = hce_term_purchase(&term, amount, &res);
-			else if (!rc && !strcmp(cmd, "load"))
+			else if (!strcmp(cmd, "load"))
 				rc = hce_term_load(&term, amount, &res);
-			else if (!rc)
+			else
 				rc = hce_term_capp(&term, amount, (uint8_t)recno, capp,
 						   (size_t)capp_len, &res);
 			if (tf && !rc)

@@ -279,6 +279,7 @@ static int open_card(struct hce_term *t, struct hce_term_result *res, struct hce
 {
 	const struct hce_psam *psam = t->psam;
 	uint8_t date[4], tm[3];
+	char refusal[64];
 	int rc;
 
 	rc = hce_term_select(t, &res->card);
@@ -287,9 +288,10 @@ static int open_card(struct hce_term *t, struct hce_term_result *res, struct hce
 	if (psam->has_issuer && memcmp(psam->issuer, res->card.issuer, 8))
 		return fail(t, HCE_TERM_E_DECLINED, "card of another issuer");
 	now_bcd(t, date, tm);
-	if (t->check_dates && (memcmp(date, res->card.start, 4) < 0 ||
-			       memcmp(date, res->card.expiry, 4) > 0))
-		return fail(t, HCE_TERM_E_DECLINED, "card not valid today (expired or not started)");
+	/* dates and deny list before any key is used: a refused card is not charged */
+	if (hce_term_token_refusal(res->card.ef0015, t->check_dates ? date : NULL, t->denylist,
+				   refusal, sizeof(refusal)))
+		return fail(t, HCE_TERM_E_DECLINED, "%s", refusal);
 	if (hce_psam_card_keys(psam, res->card.serial, ck)) {
 		const char *why = hce_psam_error(psam);
 

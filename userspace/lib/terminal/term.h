@@ -33,6 +33,7 @@
 
 #include "terminal/psam.h"
 #include "terminal/records.h"
+#include "terminal/token.h"
 #include "terminal/transport.h"
 
 enum hce_term_status {
@@ -94,6 +95,8 @@ struct hce_term {
 	time_t fixed_time;	/* 0: the clock; else this time (tests, benchmarks) */
 	int recovery_tries;	/* session resets tried after a lost answer (default 3) */
 	bool check_dates;	/* refuse cards outside start..expiry (default true) */
+	/* borrowed; NULL: none. Its serials are refused before any value command. */
+	const struct hce_term_denylist *denylist;
 	char err[256];
 };
 

@@ -121,11 +121,6 @@ bad:
 	return -EPROTO;
 }
 
-static int cmp_serial(const void *a, const void *b)
-{
-	return memcmp(a, b, HCE_ISS_SERIAL_LEN);
-}
-
 int hce_term_denylist_parse(const json_t *body, struct hce_term_denylist *dl)
 {
 	const json_t *a = json_object_get(body, "serials"), *v = json_object_get(body, "version");
@@ -148,7 +143,7 @@ int hce_term_denylist_parse(const json_t *body, struct hce_term_denylist *dl)
 		dl->n++;
 	}
 	dl->version = json_integer_value(v);
-	qsort(dl->serial, dl->n, HCE_ISS_SERIAL_LEN, cmp_serial);
+	hce_term_denylist_sort(dl);
 	return 0;
 }
 
@@ -178,41 +173,4 @@ int hce_term_denylist_fetch(const struct hce_term_issuer *is, struct hce_term_de
 	}
 	hce_iss_rsp_free(&rsp);
 	return ret;
-}
-
-enum hce_term_token_verdict hce_term_token_check(const uint8_t ef0015[30],
-						 const uint8_t today[4],
-						 const struct hce_term_denylist *dl)
-{
-	const uint8_t *start = ef0015 + 20, *end = ef0015 + 24;
-
-	if (today) {
-		if (!hce_iss_bcd_date_ok(start) || !hce_iss_bcd_date_ok(end) ||
-		    !hce_iss_bcd_date_ok(today))
-			return HCE_TERM_TOKEN_BAD;
-		/* BCD YYYYMMDD compares like the date it encodes. */
-		if (memcmp(today, start, 4) < 0)
-			return HCE_TERM_TOKEN_NOT_YET;
-		if (memcmp(today, end, 4) > 0)
-			return HCE_TERM_TOKEN_EXPIRED;
-	}
-	if (dl && dl->n && bsearch(ef0015 + 10, dl->serial, dl->n, HCE_ISS_SERIAL_LEN, cmp_serial))
-		return HCE_TERM_TOKEN_DENIED;
-	return HCE_TERM_TOKEN_OK;
-}
-
-const char *hce_term_token_verdict_str(enum hce_term_token_verdict v)
-{
-	switch (v) {
-	case HCE_TERM_TOKEN_OK:
-		return "ok";
-	case HCE_TERM_TOKEN_NOT_YET:
-		return "token not yet valid";
-	case HCE_TERM_TOKEN_EXPIRED:
-		return "token expired";
-	case HCE_TERM_TOKEN_DENIED:
-		return "token revoked (deny list)";
-	default:
-		return "token dates malformed";
-	}
 }

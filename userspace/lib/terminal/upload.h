@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "issuer/issuer.h"
+#include "terminal/token.h"
 
 struct hce_term_issuer {
 	const char *url;	/* https://host:port */
@@ -54,7 +55,6 @@ int hce_term_upload(const struct hce_term_issuer *is, const struct hce_iss_recor
  * into dl. 0, or -EPROTO (result all zero, dl empty).
  */
 int hce_term_upload_results_parse(const json_t *body, size_t n, uint8_t *result);
-struct hce_term_denylist;
 int hce_term_denylist_parse(const json_t *body, struct hce_term_denylist *dl);
 
 /* The word of a result ("accepted", ..., "unknown_card"; "" for HCE_TERM_UP_NONE). */
@@ -67,37 +67,8 @@ const char *hce_term_upload_result_str(uint8_t result);
 struct hce_term_record;
 int hce_term_record_to_iss(const struct hce_term_record *r, struct hce_iss_record *out);
 
-#define HCE_TERM_DENY_MAX 4096
-
-struct hce_term_denylist {
-	int64_t version;
-	size_t n;
-	uint8_t serial[HCE_TERM_DENY_MAX][HCE_ISS_SERIAL_LEN];	/* sorted */
-};
-
 /* Fetch the deny list. 0 or negative errno as above. */
 int hce_term_denylist_fetch(const struct hce_term_issuer *is, struct hce_term_denylist *dl,
 			    char *err, size_t errlen);
-
-enum hce_term_token_verdict {
-	HCE_TERM_TOKEN_OK = 0,
-	HCE_TERM_TOKEN_NOT_YET = 1,	/* before EF 0015's start date */
-	HCE_TERM_TOKEN_EXPIRED = 2,	/* after EF 0015's expiry date */
-	HCE_TERM_TOKEN_DENIED = 3,	/* serial on the deny list */
-	HCE_TERM_TOKEN_BAD = 4,		/* dates not valid BCD */
-};
-
-/*
- * The check before a debit: ef0015 (30 bytes as READ BINARY gave it: serial at 10..19,
- * start date at 20..23, expiry at 24..27, BCD YYYYMMDD), today (BCD YYYYMMDD, the terminal's
- * date; NULL: dates not checked, e.g. hce-terminal --no-date-check), dl (may be NULL: no deny
- * list yet). Order: dates (BAD, NOT_YET, EXPIRED), then the deny list (DENIED).
- */
-enum hce_term_token_verdict hce_term_token_check(const uint8_t ef0015[30],
-						 const uint8_t today[4],
-						 const struct hce_term_denylist *dl);
-
-/* A text for the verdict ("ok", "token expired", ...). */
-const char *hce_term_token_verdict_str(enum hce_term_token_verdict v);
 
 #endif /* HCE_TERMINAL_UPLOAD_H */

@@ -17,8 +17,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +32,10 @@
 #include <unistd.h>
 
 #include <linux/nfc.h>
+#include <linux/nfc_hce.h>
 
-#include "nl.h"
+#include "nfcnl/nfcnl.h"
+#include "nfcnl/reader.h"
 
 #define MAX_SIZES 8
 #define MAX_APDU 65536
@@ -193,42 +197,97 @@ out:
 
 /* ---- kernel path */
 
-struct owner_thread {
-	struct bnl_owner *owner;
-	atomic_int stop;
-	int err;
+struct owner_stats {
+	uint64_t capdus;	/* C-APDU events received */
+	uint64_t responses;	/* R-APDUs sent */
+	uint64_t nl_errors;	/* netlink error replies (e.g. -ESTALE) */
+	uint64_t sessions;	/* SESSION_START events */
+	uint64_t session_ends;	/* SESSION_END events */
+	int last_error;		/* last netlink error, negative errno */
 };
 
+/*
+ * The card owner (lib/nfcnl owner socket bound to the card device), in its own thread: every
+ * C-APDU event is answered with an R-APDU of the same length, as the plain child answers.
+ */
+struct owner_thread {
+	struct hce_nfcnl_owner *owner;
+	atomic_int stop;
+	int err;
+	struct owner_stats st;
+	uint8_t rapdu[MAX_APDU];
+};
+
+static void owner_event(void *arg, const struct hce_nfcnl_owner_event *ev)
+{
+	struct owner_thread *ot = arg;
+	size_t rlen;
+	int err;
+
+	switch (ev->cmd) {
+	case NFC_HCE_CMD_SESSION_START:
+		ot->st.sessions++;
+		break;
+	case NFC_HCE_CMD_SESSION_END:
+		ot->st.session_ends++;
+		break;
+	case NFC_HCE_CMD_APDU:
+		ot->st.capdus++;
+		rlen = ev->apdu_len < 2 ? 2 : ev->apdu_len;
+		make_rapdu(ot->rapdu, ev->apdu, rlen);
+		err = hce_nfcnl_owner_respond(ot->owner, ev->session, ev->seq, ot->rapdu, rlen);
+		if (err)
+			ot->st.last_error = err;
+		else
+			ot->st.responses++;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Until stop is set (checked every 100 ms) or a socket error (ot->err). */
 static void *owner_main(void *arg)
 {
 	struct owner_thread *ot = arg;
 
-	ot->err = bnl_owner_run(ot->owner, &ot->stop);
+	while (!atomic_load(&ot->stop)) {
+		struct pollfd pfd = { .fd = hce_nfcnl_owner_fd(ot->owner), .events = POLLIN };
+		int n = poll(&pfd, 1, 100);
+
+		if (n < 0 && errno != EINTR) {
+			ot->err = -errno;
+			break;
+		}
+		if (n <= 0)
+			continue;
+		n = hce_nfcnl_owner_recv(ot->owner, owner_event, ot, &ot->st.nl_errors,
+					 &ot->st.last_error);
+		if (n < 0) {
+			ot->err = n;
+			break;
+		}
+	}
 	return NULL;
 }
 
-static int reader_connect(uint32_t reader, uint32_t target, int *out)
+/* The first card device that has a reader (a virtual pair). */
+static int find_pair(struct hce_nfcnl *nl, uint32_t *card, uint32_t *reader)
 {
-	struct sockaddr_nfc sa = {
-		.sa_family = AF_NFC,
-		.dev_idx = reader,
-		.target_idx = target,
-		.nfc_protocol = NFC_PROTO_ISO14443,
-	};
-	struct timeval tv = { .tv_sec = 20 };
-	int fd = socket(AF_NFC, SOCK_SEQPACKET, NFC_SOCKPROTO_RAW);
+	static struct hce_nfcnl_card cards[HCE_NFCNL_DEV_MAX];
+	size_t n, i;
+	int err = hce_nfcnl_cards(nl, cards, HCE_NFCNL_DEV_MAX, &n);
 
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = -errno;
-
-		close(fd);
+	if (err)
 		return err;
+	for (i = 0; i < n; i++) {
+		if (cards[i].has_reader) {
+			*card = cards[i].index;
+			*reader = cards[i].reader;
+			return 0;
+		}
 	}
-	*out = fd;
-	return 0;
+	return -ENODEV;
 }
 
 static int kernel_exchange(int fd, const size_t *sizes, int nsizes, int iters,
@@ -279,26 +338,34 @@ static int kernel_exchange(int fd, const size_t *sizes, int nsizes, int iters,
 static int kernel_run(const size_t *sizes, int nsizes, int iters, int warmup,
 		      struct figures *out, uint32_t *card_out, uint32_t *reader_out)
 {
-	struct owner_thread ot = { 0 };
+	static struct owner_thread ot;
+	const struct hce_nfcnl_activate act = { .timeout_ms = 10000, .dev_up = true };
+	/* Longest frame waiting time: the benchmark measures speed, not deadlines. */
+	const struct hce_nfcnl_listen fwi14 = { .has_fwi = true, .fwi = 14 };
 	unsigned long long expected = (unsigned long long)nsizes * (unsigned long long)(iters + warmup);
-	struct bnl_owner_stats st;
-	struct bnl *b = NULL;
-	uint32_t card, reader, target;
+	struct timeval tv = { .tv_sec = 20 };
+	struct hce_nfcnl *nl = NULL;
+	struct hce_nfcnl_target tg;
+	enum hce_nfcnl_step step;
+	uint32_t card, reader;
 	int created = 0, fd = -1, err, started = 0;
 	pthread_t th;
 
-	err = bnl_open(&b);
+	err = hce_nfcnl_open(&nl);
+	if (!err)
+		err = hce_nfcnl_hce_resolve(nl);
 	if (err) {
 		fprintf(stderr, "%s: netlink families nfc / nfc_hce: %s\n", prog, strerror(-err));
+		hce_nfcnl_close(nl);
 		return err;
 	}
-	err = bnl_vpair_create(b, &card, &reader);
+	err = hce_nfcnl_vpair_create(nl, &card, &reader);
 	if (!err) {
 		created = 1;
 	} else {
 		fprintf(stderr, "%s: VPAIR_CREATE: %s; using an existing pair\n",
 			prog, strerror(-err));
-		err = bnl_find_pair(b, &card, &reader);
+		err = find_pair(nl, &card, &reader);
 		if (err) {
 			fprintf(stderr, "%s: no virtual pair: %s\n", prog, strerror(-err));
 			goto out;
@@ -306,13 +373,12 @@ static int kernel_run(const size_t *sizes, int nsizes, int iters, int warmup,
 	}
 	*card_out = card;
 	*reader_out = reader;
-	/* Longest frame waiting time: the benchmark measures speed, not deadlines. */
-	err = bnl_set_fwi(b, card, 14);
+	err = hce_nfcnl_set_listen(nl, card, &fwi14);
 	if (err) {
 		fprintf(stderr, "%s: SET_LISTEN fwi 14 on nfc%u: %s\n", prog, card, strerror(-err));
 		goto out;
 	}
-	err = bnl_owner_open(&ot.owner, card);
+	err = hce_nfcnl_owner_open(nl, card, &ot.owner);
 	if (err) {
 		fprintf(stderr, "%s: BIND nfc%u: %s\n", prog, card, strerror(-err));
 		goto out;
@@ -323,25 +389,28 @@ static int kernel_run(const size_t *sizes, int nsizes, int iters, int warmup,
 		goto out;
 	}
 	started = 1;
-	if ((err = bnl_dev_up(b, card)) ||
-	    (err = bnl_start_poll(b, card, 0, NFC_PROTO_ISO14443_MASK))) {
+	if ((err = hce_nfcnl_dev_up(nl, card)) ||
+	    (err = hce_nfcnl_start_poll(nl, card, 0, NFC_PROTO_ISO14443_MASK))) {
 		fprintf(stderr, "%s: card nfc%u up/listen: %s\n", prog, card, strerror(-err));
 		goto out;
 	}
-	if ((err = bnl_dev_up(b, reader)) ||
-	    (err = bnl_start_poll(b, reader, NFC_PROTO_ISO14443_MASK, 0))) {
-		fprintf(stderr, "%s: reader nfc%u up/poll: %s\n", prog, reader, strerror(-err));
+	err = hce_nfcnl_reader_activate(nl, reader, &act, &tg, &step);
+	if (err < 0) {
+		if (step == HCE_NFCNL_STEP_DEV_UP || step == HCE_NFCNL_STEP_START_POLL)
+			fprintf(stderr, "%s: reader nfc%u up/poll: %s\n", prog, reader,
+				strerror(-err));
+		else if (step == HCE_NFCNL_STEP_CONNECT)
+			fprintf(stderr, "%s: connect nfc%u target %u: %s\n", prog, reader,
+				tg.index, strerror(-err));
+		else
+			fprintf(stderr, "%s: reader nfc%u found no target: %s\n", prog, reader,
+				strerror(-err));
 		goto out;
 	}
-	err = bnl_wait_target(b, reader, 10000, &target);
-	if (err) {
-		fprintf(stderr, "%s: reader nfc%u found no target: %s\n", prog, reader, strerror(-err));
-		goto out;
-	}
-	err = reader_connect(reader, target, &fd);
-	if (err) {
-		fprintf(stderr, "%s: connect nfc%u target %u: %s\n", prog, reader, target,
-			strerror(-err));
+	fd = err;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+		err = -errno;
+		fprintf(stderr, "%s: SO_RCVTIMEO: %s\n", prog, strerror(-err));
 		goto out;
 	}
 	err = kernel_exchange(fd, sizes, nsizes, iters, warmup, out);
@@ -349,30 +418,31 @@ out:
 	if (fd >= 0)
 		close(fd);
 	if (started) {
+		const struct owner_stats *st = &ot.st;
+
 		atomic_store(&ot.stop, 1);
 		pthread_join(th, NULL);
-		bnl_owner_stats(ot.owner, &st);
-		if (err || ot.err || st.nl_errors)
+		if (err || ot.err || st->nl_errors)
 			fprintf(stderr, "%s: owner: %llu C-APDUs, %llu R-APDUs, %llu netlink errors (last %s), run: %s\n",
-				prog, (unsigned long long)st.capdus,
-				(unsigned long long)st.responses,
-				(unsigned long long)st.nl_errors,
-				st.last_error ? strerror(-st.last_error) : "none",
+				prog, (unsigned long long)st->capdus,
+				(unsigned long long)st->responses,
+				(unsigned long long)st->nl_errors,
+				st->last_error ? strerror(-st->last_error) : "none",
 				ot.err ? strerror(-ot.err) : "ok");
-		if (!err && (ot.err || st.nl_errors))
+		if (!err && (ot.err || st->nl_errors))
 			err = ot.err ? ot.err : -EIO;
 		/* Every timed and warm-up C-APDU must have reached the owner once. */
-		if (!err && (st.capdus != expected || st.responses != expected)) {
+		if (!err && (st->capdus != expected || st->responses != expected)) {
 			fprintf(stderr, "%s: owner saw %llu C-APDUs and sent %llu R-APDUs, expected %llu\n",
-				prog, (unsigned long long)st.capdus,
-				(unsigned long long)st.responses,
+				prog, (unsigned long long)st->capdus,
+				(unsigned long long)st->responses,
 				(unsigned long long)expected);
 			err = -EPROTO;
 		}
 	}
-	bnl_owner_close(ot.owner);
+	hce_nfcnl_owner_close(ot.owner);
 	if (created) {
-		int e = bnl_vpair_destroy(b, card);
+		int e = hce_nfcnl_vpair_destroy(nl, card);
 
 		if (e) {
 			fprintf(stderr, "%s: VPAIR_DESTROY nfc%u: %s\n", prog, card, strerror(-e));
@@ -380,7 +450,7 @@ out:
 				err = e;
 		}
 	}
-	bnl_close(b);
+	hce_nfcnl_close(nl);
 	return err;
 }
 

@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,10 +34,7 @@
 
 #include "bridge.h"
 #include "nfcnl/nfcnl.h"
-
-#ifndef AF_NFC
-#define AF_NFC 39
-#endif
+#include "nfcnl/reader.h"
 
 struct kernel_rf {
 	struct bridge *b;
@@ -55,7 +51,6 @@ struct kernel_rf {
 	unsigned int fsd;
 	uint8_t apdu[PN532_APDU_MAX];
 	size_t apdu_len;
-	bool found;
 };
 
 static void drop_sock(struct kernel_rf *k);
@@ -142,25 +137,6 @@ void kernel_rf_free(struct kernel_rf *k)
 	free(k);
 }
 
-static int reader_lock(uint32_t reader)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, n, rc;
-
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "hce-terminal/nfc-reader/%u",
-		     reader);
-	if (bind(fd, (struct sockaddr *)&sa,
-		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n))) {
-		rc = errno == EADDRINUSE ? -EBUSY : -errno;
-		close(fd);
-		return rc;
-	}
-	return fd;
-}
-
 static long mono_ms(void)
 {
 	struct timespec t;
@@ -175,7 +151,7 @@ static int take_lock(struct kernel_rf *k, int timeout_ms)
 	long end = mono_ms() + timeout_ms;
 
 	while (k->lockfd < 0) {
-		int rc = reader_lock(k->reader);
+		int rc = hce_nfcnl_reader_lock(k->reader);
 
 		if (rc >= 0) {
 			k->lockfd = rc;
@@ -202,12 +178,12 @@ static void drop_sock(struct kernel_rf *k)
 	k->lockfd = -1;
 }
 
-static void on_event(void *arg, const struct hce_nfcnl_event *ev)
+/* hce_nfcnl_reader_activate() waits through the bridge: the serial line stays served. */
+static int k_wait(void *arg, int fd, int timeout_ms)
 {
 	struct kernel_rf *k = arg;
 
-	if (ev->cmd == NFC_EVENT_TARGETS_FOUND && ev->has_dev && ev->dev == k->reader)
-		k->found = true;
+	return bridge_wait(k->b, fd, timeout_ms);
 }
 
 static void build_ats(const struct hce_nfcnl_card *c, struct pn532_target *t)
@@ -261,58 +237,43 @@ static int k_in_list(void *ctx, int timeout_ms, struct pn532_target *t)
 static int k_poll(struct kernel_rf *k, int timeout_ms, struct pn532_target *t,
 		  struct hce_nfcnl_card *cardp)
 {
+	const struct hce_nfcnl_activate act = {
+		.timeout_ms = timeout_ms, .dev_up = true, .poll_busy_ok = true,
+		.wait = k_wait, .wait_arg = k,
+	};
 	struct hce_nfcnl_card card = *cardp;
 	struct hce_nfcnl_target tg;
-	struct sockaddr_nfc sa;
+	enum hce_nfcnl_step step;
 	int rc;
 
-	hce_nfcnl_events(k->nl, on_event, k);	/* drop stale events */
-	rc = hce_nfcnl_dev_up(k->nl, k->reader);
-	if (rc && rc != -EALREADY) {
-		bridge_log(k->b, "DEV_UP nfc%u: %s", k->reader, strerror(-rc));
-		return 0;
-	}
-	k->found = false;
-	rc = hce_nfcnl_start_poll(k->nl, k->reader, NFC_PROTO_ISO14443_MASK, 0);
-	if (rc && rc != -EBUSY) {
-		bridge_log(k->b, "START_POLL nfc%u: %s", k->reader, strerror(-rc));
-		return 0;
-	}
-	while (!k->found) {
-		rc = bridge_wait(k->b, hce_nfcnl_event_fd(k->nl), timeout_ms);
-		if (rc <= 0) {
-			hce_nfcnl_stop_poll(k->nl, k->reader);
-			return rc;		/* 0: nothing in the field; -EINTR: aborted */
-		}
-		rc = hce_nfcnl_events(k->nl, on_event, k);
-		if (rc < 0 && rc != -ENOBUFS) {
+	rc = hce_nfcnl_reader_activate(k->nl, k->reader, &act, &tg, &step);
+	if (rc < 0) {
+		switch (step) {
+		case HCE_NFCNL_STEP_DEV_UP:
+			bridge_log(k->b, "DEV_UP nfc%u: %s", k->reader, strerror(-rc));
+			return 0;
+		case HCE_NFCNL_STEP_START_POLL:
+			bridge_log(k->b, "START_POLL nfc%u: %s", k->reader, strerror(-rc));
+			return 0;
+		case HCE_NFCNL_STEP_WAIT:	/* 0: nothing in the field; -EINTR: aborted */
+			return rc == -ETIMEDOUT ? 0 : rc;
+		case HCE_NFCNL_STEP_EVENTS:
+			if (rc == -ENODEV) {
+				bridge_log(k->b, "reader nfc%u went away", k->reader);
+				return 0;
+			}
 			drop_nl(k);
 			return 0;
+		case HCE_NFCNL_STEP_GET_TARGET:
+			bridge_log(k->b, "GET_TARGET nfc%u: %s", k->reader, strerror(-rc));
+			return 0;
+		case HCE_NFCNL_STEP_CONNECT:
+			bridge_log(k->b, "connect to target %u: %s", tg.index, strerror(-rc));
+			return 0;
 		}
-		if (rc == -ENOBUFS)
-			k->found = true;	/* events lost: look at the target list */
-	}
-	rc = hce_nfcnl_get_target(k->nl, k->reader, &tg);
-	if (rc) {
-		bridge_log(k->b, "GET_TARGET nfc%u: %s", k->reader, strerror(-rc));
 		return 0;
 	}
-	k->sock = socket(AF_NFC, SOCK_SEQPACKET | SOCK_CLOEXEC, NFC_SOCKPROTO_RAW);
-	if (k->sock < 0) {
-		bridge_log(k->b, "AF_NFC socket: %s", strerror(errno));
-		return 0;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_family = AF_NFC;
-	sa.dev_idx = k->reader;
-	sa.target_idx = tg.index;
-	sa.nfc_protocol = NFC_PROTO_ISO14443;
-	if (connect(k->sock, (struct sockaddr *)&sa, sizeof(sa))) {
-		bridge_log(k->b, "connect to target %u: %s", tg.index, strerror(errno));
-		close(k->sock);
-		k->sock = -1;
-		return 0;
-	}
+	k->sock = rc;
 	t->sens_res[0] = (uint8_t)(tg.sens_res >> 8);
 	t->sens_res[1] = (uint8_t)tg.sens_res;
 	t->sel_res = tg.sel_res;

@@ -50,10 +50,7 @@
 #include "kselftest_harness.h"
 #include "codec/hex.h"
 #include "nfcnl/nfcnl.h"
-
-#ifndef AF_NFC
-#define AF_NFC 39
-#endif
+#include "nfcnl/reader.h"
 
 #define RDR_BUF 70000
 
@@ -89,8 +86,11 @@ static int rdr_find(struct hce_nfcnl *nl, long want, uint32_t *reader)
 /* Poll, take the target, connect. 0 or a negative errno. */
 static int rdr_open(struct rdr *r, long want, int timeout_ms)
 {
+	const struct hce_nfcnl_activate act = {
+		.timeout_ms = timeout_ms, .dev_up = true, .poll_busy_ok = true,
+	};
 	struct hce_nfcnl_target t;
-	struct sockaddr_nfc sa;
+	enum hce_nfcnl_step step;
 	int rc;
 
 	r->fd = -1;
@@ -102,28 +102,10 @@ static int rdr_open(struct rdr *r, long want, int timeout_ms)
 		rc = rdr_find(r->nl, want, &r->reader);
 	if (rc)
 		return rc;
-	rc = hce_nfcnl_dev_up(r->nl, r->reader);
-	if (rc && rc != -EALREADY)
+	rc = hce_nfcnl_reader_activate(r->nl, r->reader, &act, &t, &step);
+	if (rc < 0)
 		return rc;
-	rc = hce_nfcnl_start_poll(r->nl, r->reader, NFC_PROTO_ISO14443_MASK, 0);
-	if (rc && rc != -EBUSY)
-		return rc;
-	rc = hce_nfcnl_wait_targets(r->nl, r->reader, timeout_ms);
-	if (rc)
-		return rc;
-	rc = hce_nfcnl_get_target(r->nl, r->reader, &t);
-	if (rc)
-		return rc;
-	r->fd = socket(AF_NFC, SOCK_SEQPACKET, NFC_SOCKPROTO_RAW);
-	if (r->fd < 0)
-		return -errno;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_family = AF_NFC;
-	sa.dev_idx = r->reader;
-	sa.target_idx = t.index;
-	sa.nfc_protocol = NFC_PROTO_ISO14443;
-	if (connect(r->fd, (struct sockaddr *)&sa, sizeof(sa)))
-		return -errno;
+	r->fd = rc;
 	return 0;
 }
 

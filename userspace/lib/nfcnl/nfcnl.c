@@ -10,11 +10,9 @@
 #include "nfcnl/nfcnl.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/genetlink.h>
@@ -421,46 +419,6 @@ int hce_nfcnl_events(struct hce_nfcnl *nl, hce_nfcnl_event_fn fn, void *arg)
 			fn(arg, &ev);
 			delivered++;
 		}
-	}
-}
-
-int hce_nfcnl_wait_targets(struct hce_nfcnl *nl, uint32_t idx, int timeout_ms)
-{
-	struct timespec t0, t;
-	int found = 0;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct pollfd pfd = { nl_socket_get_fd(nl->ev), POLLIN, 0 };
-		long left;
-		ssize_t n;
-		int rem;
-
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		left = timeout_ms - ((t.tv_sec - t0.tv_sec) * 1000L +
-				     (t.tv_nsec - t0.tv_nsec) / 1000000L);
-		if (left <= 0)
-			return -ETIMEDOUT;
-		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
-			return -errno;
-		n = nfcnl_recv_kernel(pfd.fd, nl->evbuf, NFCNL_EV_BUF);
-		if (n < 0 && n != -ENOBUFS)
-			return (int)n;
-		rem = n > 0 ? (int)n : 0;
-		for (struct nlmsghdr *nlh = (struct nlmsghdr *)nl->evbuf; nlmsg_ok(nlh, rem);
-		     nlh = nlmsg_next(nlh, &rem)) {
-			struct nlattr *tb[NFC_ATTR_MAX + 1];
-
-			if (nlh->nlmsg_type != nl->nfc_fam ||
-			    genlmsg_parse(nlh, 0, tb, NFC_ATTR_MAX, NULL) < 0)
-				continue;
-			if (((struct genlmsghdr *)nlmsg_data(nlh))->cmd == NFC_EVENT_TARGETS_FOUND &&
-			    tb[NFC_ATTR_DEVICE_INDEX] &&
-			    nla_get_u32(tb[NFC_ATTR_DEVICE_INDEX]) == idx)
-				found = 1;
-		}
-		if (found)
-			return 0;
 	}
 }
 

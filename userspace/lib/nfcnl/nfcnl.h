@@ -95,11 +95,7 @@ struct hce_nfcnl_target {
 };
 int hce_nfcnl_get_target(struct hce_nfcnl *nl, uint32_t idx, struct hce_nfcnl_target *t);
 
-/*
- * Wait up to timeout_ms for NFC_EVENT_TARGETS_FOUND on device idx (other events are
- * discarded: meant for a reader tool, not for hced). -ETIMEDOUT when none came.
- */
-int hce_nfcnl_wait_targets(struct hce_nfcnl *nl, uint32_t idx, int timeout_ms);
+/* Waiting for a target and connecting to it: nfcnl/reader.h. */
 
 /* ---- "nfc_hce" family requests (command socket; family resolved on each call set) */
 

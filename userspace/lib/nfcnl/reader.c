@@ -86,7 +86,7 @@ static int poll_wait(void *arg, int fd, int timeout_ms)
 struct watch {
 	uint32_t reader;
 	bool found, removed;
-	bool stop_poll;		/* the wait ended without a target: stop the poll */
+	bool waited;		/* the wait itself ended (timeout, o->wait): stop the poll */
 };
 
 static void on_event(void *arg, const struct hce_nfcnl_event *ev)
@@ -119,14 +119,14 @@ static int wait_target(struct hce_nfcnl *nl, const struct hce_nfcnl_activate *o,
 			long long l = end - now_ms();
 
 			if (l <= 0) {
-				w->stop_poll = true;
+				w->waited = true;
 				return -ETIMEDOUT;
 			}
 			left = (int)l;
 		}
 		rc = wait(o->wait_arg, hce_nfcnl_event_fd(nl), left);
 		if (rc < 0) {
-			w->stop_poll = true;
+			w->waited = true;
 			return rc;
 		}
 		if (rc == 0)
@@ -168,8 +168,10 @@ int hce_nfcnl_reader_activate(struct hce_nfcnl *nl, uint32_t reader,
 	*step = HCE_NFCNL_STEP_WAIT;
 	rc = wait_target(nl, o, &w);
 	if (rc) {
-		if (w.stop_poll)
+		if (w.waited)
 			hce_nfcnl_stop_poll(nl, reader);
+		else
+			*step = HCE_NFCNL_STEP_EVENTS;
 		return rc;
 	}
 	*step = HCE_NFCNL_STEP_GET_TARGET;

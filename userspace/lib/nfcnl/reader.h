@@ -36,6 +36,7 @@ enum hce_nfcnl_step {
 	HCE_NFCNL_STEP_DEV_UP,
 	HCE_NFCNL_STEP_START_POLL,
 	HCE_NFCNL_STEP_WAIT,		/* waiting for NFC_EVENT_TARGETS_FOUND */
+	HCE_NFCNL_STEP_EVENTS,		/* reading the events */
 	HCE_NFCNL_STEP_GET_TARGET,
 	HCE_NFCNL_STEP_CONNECT,		/* socket() or connect() of the raw socket */
 };
@@ -62,9 +63,9 @@ struct hce_nfcnl_activate {
  * Returns the connected raw socket with *tg filled, or a negative errno with *step naming the
  * failed step:
  *   DEV_UP, START_POLL, GET_TARGET (-ENOENT: the target vanished), CONNECT: that errno;
- *   WAIT: -ETIMEDOUT (nothing in the field by timeout_ms), a negative value of o->wait (both
- *         after NFC_CMD_STOP_POLL), -ENODEV (NFC_EVENT_DEVICE_REMOVED for reader), or the
- *         event socket's errno.
+ *   WAIT: -ETIMEDOUT (nothing in the field by timeout_ms) or a negative value of o->wait,
+ *         both after NFC_CMD_STOP_POLL;
+ *   EVENTS: -ENODEV (NFC_EVENT_DEVICE_REMOVED for reader) or the event socket's errno.
  */
 int hce_nfcnl_reader_activate(struct hce_nfcnl *nl, uint32_t reader,
 			      const struct hce_nfcnl_activate *o, struct hce_nfcnl_target *tg,

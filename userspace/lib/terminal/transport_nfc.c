@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * transport_nfc.c - terminal transport over a kernel NFC reader device. The only file of the
- * terminal that uses libnl: the "nfc" family (DEV_UP, START_POLL, STOP_POLL, GET_TARGET,
- * GET_DEVICE, the "events" group) and the "nfc_hce" family (virtual pairs: list, link
- * options, create, destroy). APDUs go through an AF_NFC raw socket. See transport_nfc.h.
+ * terminal that uses netlink. The card session (DEV_UP, the reader lock, one activation per
+ * poll: START_POLL, the "events" group, GET_TARGET, the AF_NFC raw socket) and the virtual
+ * pairs' VPAIR_CREATE / VPAIR_DESTROY go through lib/nfcnl (nfcnl.h, reader.h); the device
+ * list, the pair list with link options and counters, and VPAIR_SET are still asked here with
+ * libnl directly. See transport_nfc.h.
  */
 #include "terminal/transport_nfc.h"
 #include "nfcnl/nfcnl.h"
+#include "nfcnl/reader.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -16,9 +19,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <stddef.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include <linux/nfc.h>
 #include <linux/nfc_hce.h>
@@ -28,10 +29,6 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 
-#ifndef AF_NFC
-#define AF_NFC 39
-#endif
-
 #define NFC_PRESENT_MS_DEFAULT 10000
 #define NFC_TIMEOUT_MS_DEFAULT 5000
 #define NFC_REQ_TIMEOUT_S 5
@@ -40,19 +37,16 @@
 
 struct nfcnl {
 	struct nl_sock *cmd;	/* requests, replies, acks */
-	struct nl_sock *ev;	/* nfc "events" multicast group (NULL: not subscribed) */
 	int nfc_fam;
 	int hce_fam;		/* -1: nfc_hce not loaded */
-	uint32_t watch;		/* reader whose events we wait for */
-	int found;		/* TARGETS_FOUND seen for watch */
-	int removed;		/* DEVICE_REMOVED seen for watch */
 };
 
 struct nfc_priv {
-	struct nfcnl nl;
+	struct nfcnl nl;	/* devices, virtual pairs, link options */
+	struct hce_nfcnl *hn;	/* the card session: DEV_UP, polls, events (nfcnl/reader.h) */
 	uint32_t reader;
 	int fd;			/* raw socket, -1 when none */
-	int lockfd;		/* reader lock (reader_lock), -1 when not held */
+	int lockfd;		/* reader lock (hce_nfcnl_reader_lock), -1 when not held */
 	bool dead;		/* session ended: reset() needed */
 	int present_ms;
 	int timeout_ms;
@@ -60,14 +54,6 @@ struct nfc_priv {
 	uint32_t fault_card;
 	bool fault_fired;	/* an exchange or activation failed while the fault was armed */
 	uint8_t rbuf[NFC_HCE_APDU_MAX + 1];
-};
-
-/* The address of an AF_NFC socket (struct sockaddr_nfc of <linux/nfc.h>). */
-struct term_sockaddr_nfc {
-	sa_family_t sa_family;
-	uint32_t dev_idx;
-	uint32_t target_idx;
-	uint32_t nfc_protocol;
 };
 
 static long long now_ms(void)
@@ -187,68 +173,16 @@ static struct nl_msg *tn_new(int fam, uint8_t cmd, int flags)
 	return msg;
 }
 
-/* A request with one u32 attribute (or none when attr is 0). */
-static int tn_simple(struct nfcnl *n, int fam, uint8_t cmd, int attr, uint32_t v)
-{
-	struct nl_msg *msg = tn_new(fam, cmd, 0);
-
-	if (!msg)
-		return -ENOMEM;
-	if (attr && nla_put_u32(msg, attr, v)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	return tn_exec(n, msg, fam == n->nfc_fam ? NFC_ATTR_MAX : NFC_HCE_ATTR_MAX, NULL, NULL);
-}
-
-static int ev_valid(struct nl_msg *m, void *arg)
-{
-	struct nfcnl *n = arg;
-	struct nlmsghdr *h = nlmsg_hdr(m);
-	struct nlattr *tb[NFC_ATTR_MAX + 1];
-	struct genlmsghdr *g;
-	struct sockaddr_nl *src = nlmsg_get_src(m);
-
-	if (!src || src->nl_pid != 0)	/* not from the kernel */
-		return NL_SKIP;
-	if (h->nlmsg_type != n->nfc_fam)
-		return NL_SKIP;
-	g = nlmsg_data(h);
-	if (genlmsg_parse(h, 0, tb, NFC_ATTR_MAX, NULL) || !tb[NFC_ATTR_DEVICE_INDEX])
-		return NL_SKIP;
-	if (nla_get_u32(tb[NFC_ATTR_DEVICE_INDEX]) != n->watch)
-		return NL_SKIP;
-	if (g->cmd == NFC_EVENT_TARGETS_FOUND)
-		n->found = 1;
-	else if (g->cmd == NFC_EVENT_DEVICE_REMOVED)
-		n->removed = 1;
-	return NL_SKIP;
-}
-
-/* Reads whatever events are queued (non-blocking). */
-static void ev_drain(struct nfcnl *n)
-{
-	struct pollfd pfd = { .fd = nl_socket_get_fd(n->ev), .events = POLLIN };
-
-	while (poll(&pfd, 1, 0) > 0)
-		if (nl_recvmsgs_default(n->ev) < 0)
-			break;
-}
-
 static void tn_close(struct nfcnl *n)
 {
 	if (n->cmd)
 		nl_socket_free(n->cmd);
-	if (n->ev)
-		nl_socket_free(n->ev);
 	n->cmd = NULL;
-	n->ev = NULL;
 }
 
-static int tn_open(struct nfcnl *n, bool events, char *err, size_t errlen)
+static int tn_open(struct nfcnl *n, char *err, size_t errlen)
 {
 	struct timeval tv = { .tv_sec = NFC_REQ_TIMEOUT_S };
-	int grp;
 
 	memset(n, 0, sizeof(*n));
 	n->hce_fam = -1;
@@ -273,20 +207,6 @@ static int tn_open(struct nfcnl *n, bool events, char *err, size_t errlen)
 	n->hce_fam = genl_ctrl_resolve(n->cmd, NFC_HCE_GENL_NAME);
 	if (n->hce_fam < 0)
 		n->hce_fam = -1;
-	if (!events)
-		return 0;
-	grp = genl_ctrl_resolve_grp(n->cmd, NFC_GENL_NAME, NFC_GENL_MCAST_EVENT_NAME);
-	n->ev = nl_socket_alloc();
-	if (grp < 0 || !n->ev || hce_nfcnl_connect(n->ev)) {
-		snprintf(err, errlen, "netlink: cannot subscribe to the nfc events");
-		goto fail;
-	}
-	nl_socket_disable_seq_check(n->ev);
-	nl_socket_modify_cb(n->ev, NL_CB_VALID, NL_CB_CUSTOM, ev_valid, n);
-	if (nl_socket_add_membership(n->ev, grp) || nl_socket_set_nonblocking(n->ev)) {
-		snprintf(err, errlen, "netlink: cannot subscribe to the nfc events");
-		goto fail;
-	}
 	return 0;
 fail:
 	tn_close(n);
@@ -498,99 +418,6 @@ static int vpair_set(struct nfcnl *n, uint32_t card, const struct hce_term_nfc_l
 
 /* ---- card session ---- */
 
-struct target {
-	uint32_t idx;
-	int found;
-};
-
-static int target_cb(struct nlattr **tb, void *arg)
-{
-	struct target *t = arg;
-
-	if (t->found || !tb[NFC_ATTR_TARGET_INDEX])
-		return 0;
-	if (tb[NFC_ATTR_PROTOCOLS] &&
-	    !(nla_get_u32(tb[NFC_ATTR_PROTOCOLS]) & NFC_PROTO_ISO14443_MASK))
-		return 0;
-	t->idx = nla_get_u32(tb[NFC_ATTR_TARGET_INDEX]);
-	t->found = 1;
-	return 0;
-}
-
-static int get_target(struct nfcnl *n, uint32_t reader, struct target *t)
-{
-	struct nl_msg *msg = tn_new(n->nfc_fam, NFC_CMD_GET_TARGET, NLM_F_DUMP);
-
-	memset(t, 0, sizeof(*t));
-	if (!msg)
-		return -ENOMEM;
-	if (nla_put_u32(msg, NFC_ATTR_DEVICE_INDEX, reader)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	return tn_exec(n, msg, NFC_ATTR_MAX, target_cb, t);
-}
-
-static int start_poll(struct nfcnl *n, uint32_t reader)
-{
-	struct nl_msg *msg = tn_new(n->nfc_fam, NFC_CMD_START_POLL, 0);
-
-	if (!msg)
-		return -ENOMEM;
-	if (nla_put_u32(msg, NFC_ATTR_DEVICE_INDEX, reader) ||
-	    nla_put_u32(msg, NFC_ATTR_IM_PROTOCOLS, NFC_PROTO_ISO14443_MASK)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	return tn_exec(n, msg, NFC_ATTR_MAX, NULL, NULL);
-}
-
-/*
- * Gates on one machine take a reader one tap at a time: the NFC core accepts a new START_POLL
- * while another process holds the reader's target and would take the card away from it. The
- * lock is an abstract unix socket name per reader: exclusive while bound, released when the
- * socket is closed or its process dies. 0, -EBUSY (another gate has it) or -errno.
- */
-static int reader_lock(uint32_t reader)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, n, rc;
-
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "hce-terminal/nfc-reader/%u",
-		     reader);
-	if (bind(fd, (struct sockaddr *)&sa,
-		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n))) {
-		rc = errno == EADDRINUSE ? -EBUSY : -errno;
-		close(fd);
-		return rc;
-	}
-	return fd;
-}
-
-static int raw_connect(uint32_t reader, uint32_t target)
-{
-	struct term_sockaddr_nfc sa = {
-		.sa_family = AF_NFC,
-		.dev_idx = reader,
-		.target_idx = target,
-		.nfc_protocol = NFC_PROTO_ISO14443,
-	};
-	int fd, rc;
-
-	fd = socket(AF_NFC, SOCK_SEQPACKET | SOCK_CLOEXEC, NFC_SOCKPROTO_RAW);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	return fd;
-}
-
 static void fault_clear(struct nfc_priv *p)
 {
 	struct hce_term_nfc_link l = { .bitrate = -1, .field_loss_after = 0, .drop_every = -1 };
@@ -602,29 +429,28 @@ static void fault_clear(struct nfc_priv *p)
 }
 
 /*
- * Polls the reader until a card is found and connects the raw socket; bounded by
- * present_ms. The reader may be busy (another process polls it or holds its target): that
- * is retried until the deadline.
+ * Polls the reader until a card is found and connects the raw socket (one
+ * hce_nfcnl_reader_activate() per try); bounded by present_ms. The reader may be busy
+ * (another process polls it or holds its target): that is retried until the deadline.
  */
 static int card_connect(struct hce_term_transport *t)
 {
 	struct nfc_priv *p = t->priv;
 	long long deadline = now_ms() + p->present_ms;
 	const char *why = "no card presented";
+	bool powered = false;	/* DEV_UP sent after START_POLL found the reader down */
 	int rc;
 
 	for (;;) {
-		struct pollfd pfd = { .fd = nl_socket_get_fd(p->nl.ev), .events = POLLIN };
-		struct target tg;
+		struct hce_nfcnl_activate act = { 0 };
+		struct hce_nfcnl_target tg;
+		enum hce_nfcnl_step step;
 		long long left = deadline - now_ms();
 
 		if (left <= 0)
 			break;
-		ev_drain(&p->nl);
-		p->nl.found = 0;
-		p->nl.removed = 0;
 		if (p->lockfd < 0) {
-			rc = reader_lock(p->reader);
+			rc = hce_nfcnl_reader_lock(p->reader);
 			if (rc == -EBUSY) {
 				why = "reader in use by another gate";
 				sleep_ms(NFC_BUSY_RETRY_MS);
@@ -636,55 +462,59 @@ static int card_connect(struct hce_term_transport *t)
 			}
 			p->lockfd = rc;
 		}
-		rc = start_poll(&p->nl, p->reader);
-		if (rc == -EBUSY) {
-			why = "reader busy";
-			sleep_ms(NFC_BUSY_RETRY_MS);
-			continue;
-		}
-		if (rc == -ENODEV || rc == -ENETDOWN) {
-			/* powered down meanwhile: power it again */
-			tn_simple(&p->nl, p->nl.nfc_fam, NFC_CMD_DEV_UP, NFC_ATTR_DEVICE_INDEX,
-				  p->reader);
-			rc = start_poll(&p->nl, p->reader);
-		}
-		if (rc) {
-			snprintf(t->err, sizeof(t->err), "nfc START_POLL on reader %u: %s",
-				 p->reader, strerror(-rc));
-			return rc == -ENODEV ? -ENODEV : -EIO;
-		}
-		while (!p->nl.found && !p->nl.removed && (left = deadline - now_ms()) > 0) {
-			if (poll(&pfd, 1, (int)left) > 0)
-				nl_recvmsgs_default(p->nl.ev);
-		}
-		if (p->nl.removed) {
-			snprintf(t->err, sizeof(t->err), "reader %u went away", p->reader);
-			return -ENODEV;
-		}
-		if (!p->nl.found) {
-			tn_simple(&p->nl, p->nl.nfc_fam, NFC_CMD_STOP_POLL, NFC_ATTR_DEVICE_INDEX,
-				  p->reader);
-			break;
-		}
-		/* the event's index may be stale: the core's target list is the truth */
-		rc = get_target(&p->nl, p->reader, &tg);
-		if (rc || !tg.found) {
-			why = "target vanished before connect";
-			continue;
-		}
-		rc = raw_connect(p->reader, tg.idx);
+		act.timeout_ms = (int)left;
+		rc = hce_nfcnl_reader_activate(p->hn, p->reader, &act, &tg, &step);
 		if (rc >= 0) {
 			p->fd = rc;
 			p->dead = false;
 			return 0;
 		}
-		why = "connect failed";
-		if (p->fault_frame)
-			p->fault_fired = true;
-		fault_clear(p);	/* the activation itself was the faulty one */
-		snprintf(t->err, sizeof(t->err), "AF_NFC connect to reader %u target %u: %s",
-			 p->reader, tg.idx, strerror(-rc));
-		sleep_ms(NFC_BUSY_RETRY_MS);
+		if (step != HCE_NFCNL_STEP_START_POLL)
+			powered = false;
+		switch (step) {
+		case HCE_NFCNL_STEP_START_POLL:
+			if (rc == -EBUSY) {
+				why = "reader busy";
+				sleep_ms(NFC_BUSY_RETRY_MS);
+				continue;
+			}
+			if ((rc == -ENODEV || rc == -ENETDOWN) && !powered) {
+				/* powered down meanwhile: power it again */
+				hce_nfcnl_dev_up(p->hn, p->reader);
+				powered = true;
+				continue;
+			}
+			snprintf(t->err, sizeof(t->err), "nfc START_POLL on reader %u: %s",
+				 p->reader, strerror(-rc));
+			return rc == -ENODEV ? -ENODEV : -EIO;
+		case HCE_NFCNL_STEP_WAIT:	/* no card by the deadline (poll stopped) */
+			break;
+		case HCE_NFCNL_STEP_EVENTS:
+			if (rc == -ENODEV) {
+				snprintf(t->err, sizeof(t->err), "reader %u went away", p->reader);
+				return -ENODEV;
+			}
+			snprintf(t->err, sizeof(t->err), "nfc events: %s", strerror(-rc));
+			return -EIO;
+		case HCE_NFCNL_STEP_GET_TARGET:
+			/* the event's index may be stale: the core's target list is the truth */
+			why = "target vanished before connect";
+			continue;
+		case HCE_NFCNL_STEP_CONNECT:
+			why = "connect failed";
+			if (p->fault_frame)
+				p->fault_fired = true;
+			fault_clear(p);	/* the activation itself was the faulty one */
+			snprintf(t->err, sizeof(t->err), "AF_NFC connect to reader %u target %u: %s",
+				 p->reader, tg.index, strerror(-rc));
+			sleep_ms(NFC_BUSY_RETRY_MS);
+			continue;
+		case HCE_NFCNL_STEP_DEV_UP:	/* not asked for */
+			snprintf(t->err, sizeof(t->err), "nfc DEV_UP of reader %u: %s", p->reader,
+				 strerror(-rc));
+			return -EIO;
+		}
+		break;
 	}
 	snprintf(t->err, sizeof(t->err), "%s on reader %u within %d ms", why, p->reader,
 		 p->present_ms);
@@ -779,6 +609,7 @@ static void nfc_close(struct hce_term_transport *t)
 		return;
 	card_disconnect(p);
 	fault_clear(p);
+	hce_nfcnl_close(p->hn);
 	tn_close(&p->nl);
 	free(p);
 }
@@ -804,14 +635,19 @@ int hce_term_transport_nfc(struct hce_term_transport *t, const struct hce_term_n
 	p->dead = true;
 	p->present_ms = o && o->present_ms > 0 ? o->present_ms : NFC_PRESENT_MS_DEFAULT;
 	p->timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : NFC_TIMEOUT_MS_DEFAULT;
-	rc = tn_open(&p->nl, true, t->err, sizeof(t->err));
+	rc = tn_open(&p->nl, t->err, sizeof(t->err));
 	if (rc)
 		goto fail;
+	rc = hce_nfcnl_open(&p->hn);
+	if (rc) {
+		snprintf(t->err, sizeof(t->err), "netlink: cannot subscribe to the nfc events");
+		rc = -ENODEV;
+		goto fail_nl;
+	}
 	rc = find_reader(&p->nl, o ? o->reader : NULL, &p->reader, t->err, sizeof(t->err));
 	if (rc)
 		goto fail_nl;
-	p->nl.watch = p->reader;
-	rc = tn_simple(&p->nl, p->nl.nfc_fam, NFC_CMD_DEV_UP, NFC_ATTR_DEVICE_INDEX, p->reader);
+	rc = hce_nfcnl_dev_up(p->hn, p->reader);
 	if (rc && rc != -EALREADY && rc != -EBUSY) {
 		snprintf(t->err, sizeof(t->err), "nfc DEV_UP of reader %u: %s", p->reader,
 			 strerror(-rc));
@@ -845,6 +681,7 @@ fail_open:
 	t->ops = NULL;
 	t->priv = NULL;
 fail_nl:
+	hce_nfcnl_close(p->hn);
 	tn_close(&p->nl);
 fail:
 	free(p);
@@ -875,7 +712,7 @@ int hce_term_nfc_pairs(struct hce_term_nfc_pair *out, size_t max, size_t *n, cha
 	int rc;
 
 	*n = 0;
-	rc = tn_open(&nl, false, err, errlen);
+	rc = tn_open(&nl, err, errlen);
 	if (rc)
 		return rc;
 	rc = hce_pairs(&nl, &pl);
@@ -894,7 +731,7 @@ int hce_term_nfc_link_set(const char *reader, const struct hce_term_nfc_link *l,
 	uint32_t r, card;
 	int rc;
 
-	rc = tn_open(&nl, false, err, errlen);
+	rc = tn_open(&nl, err, errlen);
 	if (rc)
 		return rc;
 	rc = find_reader(&nl, reader, &r, err, errlen);
@@ -912,62 +749,50 @@ int hce_term_nfc_link_set(const char *reader, const struct hce_term_nfc_link *l,
 	return rc;
 }
 
-struct created {
-	uint32_t card, reader;
-	int ok;
-};
-
-static int created_cb(struct nlattr **tb, void *arg)
+/*
+ * A lib/nfcnl handle with the nfc_hce family resolved, for one request: -ENODEV without the
+ * nfc family (err says so, as tn_open() does), -EOPNOTSUPP without nfc_hce (err untouched).
+ */
+static int hn_open(struct hce_nfcnl **nl, char *err, size_t errlen)
 {
-	struct created *c = arg;
-
-	if (!tb[NFC_HCE_ATTR_DEVICE_INDEX] || !tb[NFC_HCE_ATTR_READER_INDEX])
-		return -EPROTO;
-	c->card = nla_get_u32(tb[NFC_HCE_ATTR_DEVICE_INDEX]);
-	c->reader = nla_get_u32(tb[NFC_HCE_ATTR_READER_INDEX]);
-	c->ok = 1;
+	if (hce_nfcnl_open(nl)) {
+		snprintf(err, errlen, "netlink: no \"%s\" family (is the nfc module loaded?)",
+			 NFC_GENL_NAME);
+		return -ENODEV;
+	}
+	if (hce_nfcnl_hce_resolve(*nl))
+		return -EOPNOTSUPP;
 	return 0;
 }
 
 int hce_term_nfc_pair_create(uint32_t *card, uint32_t *reader, char *err, size_t errlen)
 {
-	struct created c = { 0 };
-	struct nl_msg *msg;
-	struct nfcnl nl;
+	struct hce_nfcnl *nl = NULL;
 	int rc;
 
-	rc = tn_open(&nl, false, err, errlen);
-	if (rc)
+	rc = hn_open(&nl, err, errlen);
+	if (rc == -ENODEV)
 		return rc;
-	rc = -EOPNOTSUPP;
-	if (nl.hce_fam >= 0) {
-		msg = tn_new(nl.hce_fam, NFC_HCE_CMD_VPAIR_CREATE, 0);
-		rc = msg ? tn_exec(&nl, msg, NFC_HCE_ATTR_MAX, created_cb, &c) : -ENOMEM;
-	}
-	if (!rc && !c.ok)
-		rc = -EPROTO;
+	if (!rc)
+		rc = hce_nfcnl_vpair_create(nl, card, reader);
 	if (rc)
 		snprintf(err, errlen, "nfc_hce VPAIR_CREATE: %s", strerror(-rc));
-	else {
-		*card = c.card;
-		*reader = c.reader;
-	}
-	tn_close(&nl);
+	hce_nfcnl_close(nl);
 	return rc;
 }
 
 int hce_term_nfc_pair_destroy(uint32_t card, char *err, size_t errlen)
 {
-	struct nfcnl nl;
+	struct hce_nfcnl *nl = NULL;
 	int rc;
 
-	rc = tn_open(&nl, false, err, errlen);
-	if (rc)
+	rc = hn_open(&nl, err, errlen);
+	if (rc == -ENODEV)
 		return rc;
-	rc = nl.hce_fam >= 0 ? tn_simple(&nl, nl.hce_fam, NFC_HCE_CMD_VPAIR_DESTROY,
-					  NFC_HCE_ATTR_DEVICE_INDEX, card) : -EOPNOTSUPP;
+	if (!rc)
+		rc = hce_nfcnl_vpair_destroy(nl, card);
 	if (rc)
 		snprintf(err, errlen, "nfc_hce VPAIR_DESTROY %u: %s", card, strerror(-rc));
-	tn_close(&nl);
+	hce_nfcnl_close(nl);
 	return rc;
 }

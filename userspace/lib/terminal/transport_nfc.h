@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * transport_nfc.h - the terminal over a kernel NFC reader device (Linux NFC core): the "nfc"
- * generic netlink family (libnl) to power the reader and poll for a card, an AF_NFC
- * SOCK_SEQPACKET / NFC_SOCKPROTO_RAW socket to exchange APDUs. All libnl use of the terminal
- * is in transport_nfc.c. Documentation/terminal.md ("Kernel reader") has the details.
+ * generic netlink family to power the reader and poll for a card, an AF_NFC SOCK_SEQPACKET /
+ * NFC_SOCKPROTO_RAW socket to exchange APDUs (both through lib/nfcnl, nfcnl/reader.h). All
+ * netlink use of the terminal is in transport_nfc.c. Documentation/terminal.md ("Kernel
+ * reader") has the details.
  *
  * Card session: START_POLL (IM_PROTOCOLS = ISO14443) -> NFC_EVENT_TARGETS_FOUND for the
  * reader (bounded by present_ms: "present the card") -> target index from

@@ -18,6 +18,7 @@
 #include "kselftest_harness.h"
 
 #include "purse_testcard.h"
+#include "terminal/psam.h"
 
 #define OD_LIMIT 500u		/* 5.00 CNY */
 #define OD_START 300		/* 3.00 CNY */
@@ -253,6 +254,56 @@ TEST_F(od, partial_repayment_stays_negative_and_tac_covers_it)
 	EXPECT_EQ(HCE_SW_INSUFFICIENT, t_init(self->tc.app, 0x01, 1, 401, &r));
 	EXPECT_EQ(HCE_SW_OK, t_purchase(self->tc.app, variant->alg, 400, 2, &pu));
 	EXPECT_EQ(-500, balance_of(&self->tc));
+}
+
+/*
+ * The terminal side as it is (lib/terminal/psam.c, unsigned arithmetic on the 4 bytes): MAC1
+ * over the old balance FFFFFE0C verifies, MAC2 is accepted by the card, and the card's TAC
+ * verifies against old + amount mod 2^32 = 000001F4. Purchases in the overdraft: MAC2 and TAC
+ * carry no balance and verify as always.
+ */
+TEST_F(od, terminal_psam_verifies_negative_balance_load_and_overdraft_purchase)
+{
+	uint8_t c[17] = { 0x80, 0x52, 0x00, 0x00, 0x0B }, mac2[4], dc[21], mac1[4];
+	struct hce_psam_session ps;
+	struct t_rsp r;
+	uint32_t old;
+	uint16_t online, ctc;
+
+	/* a purchase of 7.00 from 3.00 through the PSAM functions: to -4.00 */
+	ASSERT_EQ(HCE_SW_OK, t_init(self->tc.app, 0x01, 1, 700, &r));
+	ctc = hce_get_be16(r.b + 4);
+	ASSERT_EQ(0, hce_psam_purchase_session(&ps, &self->tc.keys.dpk[0], &self->tc.keys.dtk,
+					       r.b + 11, ctc, 0x42));
+	ASSERT_EQ(0, hce_psam_purchase_mac1(&ps, 700, HCE_TX_PURCHASE, t_terminal, t_date, t_time,
+					    mac1));
+	t_debit_apdu(0x42, mac1, dc);
+	ASSERT_EQ(HCE_SW_OK, t_xb(self->tc.app, dc, sizeof(dc), &r));
+	EXPECT_EQ(1, hce_psam_verify_purchase_mac2(&ps, 700, r.b + 4));
+	EXPECT_EQ(1, hce_psam_verify_purchase_tac(&ps, 700, HCE_TX_PURCHASE, t_terminal, 0x42,
+						  t_date, t_time, r.b));
+	hce_psam_session_wipe(&ps);
+	EXPECT_EQ(-400, balance_of(&self->tc));
+	/* a load of 10.00 from -4.00 */
+	ASSERT_EQ(HCE_SW_OK, t_init(self->tc.app, 0x00, 1, 1000, &r));
+	old = hce_get_be32(r.b);
+	EXPECT_EQ(0xFFFFFE70u, old);
+	online = hce_get_be16(r.b + 4);
+	ASSERT_EQ(0, hce_psam_load_session(&ps, &self->tc.keys.dlk[0], &self->tc.keys.dtk,
+					   r.b + 8, online));
+	EXPECT_EQ(1, hce_psam_verify_load_mac1(&ps, old, 1000, t_terminal, r.b + 12));
+	EXPECT_EQ(0, hce_psam_verify_load_mac1(&ps, 400, 1000, t_terminal, r.b + 12));
+	ASSERT_EQ(0, hce_psam_load_mac2(&ps, 1000, t_terminal, t_date, t_time, mac2));
+	memcpy(c + 5, t_date, 4);
+	memcpy(c + 9, t_time, 3);
+	memcpy(c + 12, mac2, 4);
+	c[16] = 0x04;
+	ASSERT_EQ(HCE_SW_OK, t_xb(self->tc.app, c, sizeof(c), &r));
+	EXPECT_EQ(1, hce_psam_verify_load_tac(&ps, old + 1000, online, 1000, t_terminal, t_date,
+					      t_time, r.b));
+	EXPECT_EQ(600, old + 1000);
+	hce_psam_session_wipe(&ps);
+	EXPECT_EQ(600, balance_of(&self->tc));
 }
 
 /* max_balance still bounds a load that starts in the overdraft. */

@@ -99,6 +99,50 @@ TEST_F(hsm, wrong_pin_and_unknown_token_refused)
 }
 
 /*
+ * Two user handles on one token (PKCS#11 login is per application and token): closing one
+ * must not log the other out, nor finalize the module under it. The second open finds the
+ * user already logged in; only the last handle on the token logs out.
+ */
+TEST_F(hsm, closing_one_of_two_handles_on_a_token_keeps_the_other_logged_in)
+{
+	static const uint8_t mk[16] = { 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
+					0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F };
+	static const uint8_t f[8] = { 0x99, 0x00, 0x00, 0x00, 0x00, 0x12, 0x34, 0x56 };
+	struct hce_hsm *h2 = NULL, *h3 = NULL;
+	char err[HCE_HSM_ERR_MAX];
+	uint8_t a[16], b[16];
+
+	ASSERT_EQ(0, hce_hsm_import(self->h, "mk-two", mk));
+	ASSERT_EQ(0, hce_hsm_open(MODULE, "t1", "1111", &h2, err)) {
+		TH_LOG("%s", err);
+	}
+	ASSERT_EQ(0, hce_hsm_diversify(h2, "mk-two", f, b));
+	hce_hsm_close(h2);
+	/* the fixture's handle still sees its private key */
+	ASSERT_EQ(0, hce_hsm_diversify(self->h, "mk-two", f, a)) {
+		TH_LOG("%s", hce_hsm_error(self->h));
+	}
+	EXPECT_EQ(0, memcmp(a, b, 16));
+	/* the other way round: the first handle closes, the later one goes on */
+	ASSERT_EQ(0, hce_hsm_open(MODULE, "t1", "1111", &h3, err)) {
+		TH_LOG("%s", err);
+	}
+	hce_hsm_close(self->h);
+	self->h = NULL;
+	EXPECT_EQ(1, hce_hsm_has_key(h3, "mk-two"));
+	ASSERT_EQ(0, hce_hsm_diversify(h3, "mk-two", f, a)) {
+		TH_LOG("%s", hce_hsm_error(h3));
+	}
+	EXPECT_EQ(0, memcmp(a, b, 16));
+	hce_hsm_close(h3);
+	/* all closed: logged out, a wrong PIN is refused again (not "already logged in") */
+	EXPECT_EQ(-1, hce_hsm_open(MODULE, "t1", "9999", &h2, err));
+	EXPECT_NE(NULL, strstr(err, "wrong PIN")) {
+		TH_LOG("%s", err);
+	}
+}
+
+/*
  * Straight PKCS#11 on token label (user pin), not through lib/hsm: the CK_RV of
  * C_GetAttributeValue(CKA_VALUE) on the secret key label, or of C_WrapKey (OAEP) of that key
  * under the public key wrap_label when wrap_label is set. (CK_RV)-1 on a setup failure.

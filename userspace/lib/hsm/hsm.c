@@ -27,7 +27,8 @@ struct hce_hsm {
 	void *dl;
 	CK_FUNCTION_LIST_PTR f;
 	CK_SESSION_HANDLE s;
-	int logged_in;
+	CK_SLOT_ID slot;
+	int logged_in;		/* counted in logins[]: the last such handle logs out */
 	int initialized;	/* counted in inits[]: the last such handle finalizes */
 	char err[HCE_HSM_ERR_MAX];
 };
@@ -74,6 +75,55 @@ static void init_unref(CK_FUNCTION_LIST_PTR f)
 				f->C_Finalize(NULL);
 			return;
 		}
+}
+
+/*
+ * Logins of this process per token: PKCS#11 login state belongs to the application, not to
+ * a session, so C_Logout on one handle's session would log every other handle on the same
+ * token out (their private keys vanish from view). Each handle that logged in, or found
+ * its own user already logged in, holds a reference; the last close logs out. A login made
+ * outside lib/hsm (no entry here) is left alone.
+ */
+static struct {
+	CK_FUNCTION_LIST_PTR f;
+	CK_SLOT_ID slot;
+	int refs;
+} logins[8];
+
+#define NSLOTS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* rv: C_Login's answer. 1 when this handle is to log out when it is the last, else 0. */
+static int login_ref(CK_FUNCTION_LIST_PTR f, CK_SLOT_ID slot, CK_RV rv)
+{
+	size_t i, free_slot = NSLOTS(logins);
+
+	for (i = 0; i < NSLOTS(logins); i++) {
+		if (logins[i].refs && logins[i].f == f && logins[i].slot == slot) {
+			logins[i].refs++;
+			return 1;
+		}
+		if (!logins[i].refs && free_slot == NSLOTS(logins))
+			free_slot = i;
+	}
+	if (rv != CKR_OK)
+		return 0;
+	if (free_slot == NSLOTS(logins))
+		return 1;	/* untracked: login_unref() finds no entry and logs out */
+	logins[free_slot].f = f;
+	logins[free_slot].slot = slot;
+	logins[free_slot].refs = 1;
+	return 1;
+}
+
+/* 1 when the caller's handle was the last one logged in on this token: log out. */
+static int login_unref(CK_FUNCTION_LIST_PTR f, CK_SLOT_ID slot)
+{
+	size_t i;
+
+	for (i = 0; i < NSLOTS(logins); i++)
+		if (logins[i].refs && logins[i].f == f && logins[i].slot == slot)
+			return !--logins[i].refs;
+	return 1;
 }
 
 static void herr(char *err, const char *fmt, ...)
@@ -164,7 +214,8 @@ static int open_as(const char *module, const char *token_label, CK_USER_TYPE who
 		h->f->C_CloseSession(h->s);
 		goto fail_fin;
 	}
-	h->logged_in = 1;
+	h->slot = slots[i];
+	h->logged_in = login_ref(h->f, h->slot, rv);
 	*out = h;
 	return 0;
 fail_fin:
@@ -192,7 +243,7 @@ void hce_hsm_close(struct hce_hsm *h)
 {
 	if (!h)
 		return;
-	if (h->logged_in)
+	if (h->logged_in && login_unref(h->f, h->slot))
 		h->f->C_Logout(h->s);
 	h->f->C_CloseSession(h->s);
 	if (h->initialized)

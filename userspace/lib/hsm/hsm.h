@@ -52,7 +52,11 @@ struct hce_hsm;
 /* Largest wrapped key (OAEP output = modulus size): RSA keys of 2048..3072 bits. */
 #define HCE_HSM_WRAPPED_MAX 384
 
-/* Open the token labelled token_label in module and log in as the user with pin. */
+/*
+ * Open the token labelled token_label in module and log in as the user with pin. Several
+ * handles may be open on one token (login state is per process and token in PKCS#11): they
+ * share the login, and only the last one closed logs out.
+ */
 int hce_hsm_open(const char *module, const char *token_label, const char *pin,
 		 struct hce_hsm **out, char err[HCE_HSM_ERR_MAX]);
 

@@ -156,4 +156,32 @@ TEST_F(cardbal, whole_script_changes_nothing)
 	EXPECT_EQ(0, memcmp(self->log[0], rec, HCE_LOG_RECORD_LEN));
 }
 
+/* In the overdraft: P1 00..03 all give the same signed balance (two's complement). */
+TEST(cardbal_get_balance_p1_variants_in_the_overdraft)
+{
+	uint8_t gb[5] = { 0x80, 0x5C, 0x00, 0x02, 0x04 };
+	struct pf f;
+	struct pf_tx t;
+	int p1;
+
+	memset(&f, 0, sizeof(f));
+	pf_default_card(&f.card);
+	pf_default_keys(&f.keys);
+	f.card.balance = 0;
+	f.card.overdraft_limit = 1;
+	ASSERT_EQ(0, pf_open(&f));
+	ASSERT_EQ(HCE_SW_OK, pf_xfer_hex(&f, "00A40000021001"));
+	t = pf_tx_make(2, 0);
+	EXPECT_EQ(HCE_SW_INSUFFICIENT, pf_purchase(&f, &t, HCE_TX_PURCHASE, 0, 0, NULL));
+	t = pf_tx_make(1, 0);
+	ASSERT_EQ(HCE_SW_OK, pf_purchase(&f, &t, HCE_TX_PURCHASE, 0, 0, NULL));
+	for (p1 = 0; p1 <= 3; p1++) {
+		gb[2] = (uint8_t)p1;
+		ASSERT_EQ(HCE_SW_OK, pf_xfer(&f, gb, sizeof(gb))) TH_LOG("P1 %02X", p1);
+		ASSERT_EQ(4u, pf_data_len(&f));
+		EXPECT_EQ(0xFFFFFFFFu, hce_get_be32(f.rsp)) TH_LOG("P1 %02X", p1);	/* -0.01 */
+	}
+	pf_close(&f);
+}
+
 TEST_HARNESS_MAIN

@@ -142,4 +142,53 @@ TEST_F(nfcard, get_balance_without_ep_selected_is_refused)
 	EXPECT_EQ(2u, f->rsp_len);
 }
 
+/*
+ * A card in its overdraft as NFCard shows it. NFCard reads GET BALANCE into a Java int (a
+ * signed 32-bit value) and, as we model its balance parser (Documentation/purse.md
+ * "Overdraft"), treats magnitudes beyond 1,000,000 fen as flagged values (minus 0x80000000).
+ * The two's complement the purse answers is shown as the true negative amount; the log
+ * records keep the limit in their overdraft field and unsigned amounts.
+ */
+static int32_t nfcard_parse_balance(const uint8_t b[4])
+{
+	int32_t n = hce_balance_value(hce_get_be32(b));	/* Java: Util.toInt, signed */
+
+	if (n > 1000000 || n < -1000000)
+		n = (int32_t)(hce_get_be32(b) - 0x80000000u);
+	return n;
+}
+
+TEST(nfcard_shows_a_negative_balance_signed)
+{
+	struct pf f;
+	struct pf_tx t;
+
+	memset(&f, 0, sizeof(f));
+	pf_default_card(&f.card);
+	pf_default_keys(&f.keys);
+	f.card.balance = 100;
+	f.card.overdraft_limit = 500;
+	ASSERT_EQ(0, pf_open(&f));
+	ASSERT_EQ(HCE_SW_OK, pf_xfer_hex(&f, "00A4040008A000000632010105"));
+	t = pf_tx_make(450, 0);
+	ASSERT_EQ(HCE_SW_OK, pf_purchase(&f, &t, HCE_TX_PURCHASE, 0, 0, NULL));
+	ASSERT_TRUE(t.mac_ok);
+	hce_app_session_end(f.app);
+	/* NFCard: PSE, DF 1001, EF 0015, balance, log */
+	ASSERT_EQ(HCE_SW_OK, pf_xfer_hex(&f, "00A404000E315041592E5359532E4444463031"));
+	ASSERT_EQ(HCE_SW_OK, pf_xfer_hex(&f, "00A40000021001"));
+	ASSERT_EQ(HCE_SW_OK, pf_xfer_hex(&f, "00B0950000"));
+	ASSERT_EQ(HCE_SW_OK, pf_xfer_hex(&f, "805C000204"));
+	ASSERT_EQ(4u, pf_data_len(&f));
+	EXPECT_EQ(0xFFFFFEA2u, hce_get_be32(f.rsp));
+	EXPECT_EQ(-350, nfcard_parse_balance(f.rsp));	/* "-3.50" */
+	ASSERT_EQ(HCE_SW_OK, pf_xfer_hex(&f, "00B201C400"));
+	ASSERT_EQ(HCE_LOG_RECORD_LEN, pf_data_len(&f));
+	EXPECT_EQ(500u, (uint32_t)f.rsp[2] << 16 | (uint32_t)f.rsp[3] << 8 | f.rsp[4]);
+	EXPECT_EQ(450u, hce_get_be32(f.rsp + 5));
+	EXPECT_EQ(HCE_TX_PURCHASE, f.rsp[9]);
+	EXPECT_EQ(HCE_SW_RECORD_NOT_FOUND, pf_xfer_hex(&f, "00B202C400"));
+	pf_close(&f);
+}
+
 TEST_HARNESS_MAIN

@@ -486,8 +486,8 @@ TEST_F(w, web_topup_pushed_by_long_poll_and_loaded_with_issuer_mac2)
 /*
  * Overdraft (issue 5 item 3): an account with overdraft 5.00 and 3.00 on it. Fares of 2.00 x4
  * pass at the card (-5.00), the fifth is refused 9401; the sync leaves the account at -5.00
- * with no discrepancy; a web top-up of 10.00 loaded by long poll repays it: card and account
- * at 5.00.
+ * with no discrepancy; a renewed token installs the card at -5.00; a web top-up of 10.00
+ * loaded by long poll repays it: card and account at 5.00.
  */
 TEST_F(w, overdraft_fares_to_minus_limit_sync_then_topup_repays)
 {
@@ -525,6 +525,21 @@ TEST_F(w, overdraft_fares_to_minus_limit_sync_then_topup_repays)
 	EXPECT_FALSE(r.discrepancy);
 	EXPECT_EQ(-500, show(self->account, "balance"));
 	EXPECT_EQ(500, show(self->account, "overdraft_in_use"));
+	/* A token issued now installs a card that starts in the overdraft, at -5.00. */
+	hce_purse_close(self->f.purse);
+	self->f.purse = NULL;
+	ASSERT_EQ(1, hce_wallet_renew(self->w, "1234", 4, true))
+		TH_LOG("%s", hce_wallet_errmsg(self->w));
+	ASSERT_EQ(0, hce_wallet_status(self->w, &s));
+	EXPECT_EQ(-500, s.card_balance);
+	ASSERT_EQ(0, hce_vault_unlock(self->v, "1234", 4));
+	self->f.keys = *hce_vault_keys(self->v);
+	ASSERT_EQ(0, hce_purse_open(self->f.st, &self->f.keys, &self->f.purse));
+	self->f.app = hce_purse_app(self->f.purse);
+	EXPECT_EQ(HCE_SW_INSUFFICIENT, fare(self, 1, &t));
+	ASSERT_EQ(0, hce_wallet_sync(self->w, &r)) TH_LOG("%s", hce_wallet_errmsg(self->w));
+	EXPECT_EQ(-500, r.expected_balance);
+	EXPECT_FALSE(r.discrepancy);
 	/* The top-up arrives while the wallet waits; the load repays the overdraft first. */
 	snprintf(cmd, sizeof(cmd), "sleep 1; %s -c %s topup --account %s --amount 1000"
 		 " --request-id od-%s >/dev/null 2>&1 &", env("HCE_WALLET_ISSUER_BIN"),

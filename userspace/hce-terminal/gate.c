@@ -133,6 +133,7 @@ static int issuer_status(int rc)
 		return HCE_TERM_E_TRANSPORT;
 	case -EACCES:
 	case -EEXIST:
+	case -E2BIG:
 		return HCE_TERM_E_KEY;
 	case -ENOMEM:
 		return HCE_TERM_E_RECORDS;
@@ -221,6 +222,7 @@ int gate_upload(struct gate *g, struct hce_term_db *db, size_t batch)
 	const char **words = calloc(HCE_TERM_BATCH_MAX, sizeof(*words));
 	uint8_t *res = calloc(HCE_TERM_BATCH_MAX, 1);
 	char reqid[HCE_TERM_REQID_MAX], fresh[HCE_TERM_REQID_MAX], err[512];
+	size_t cur = batch;	/* halved while the issuer finds a batch too large */
 	int ret = 0, rc;
 	bool resumed;
 
@@ -237,7 +239,7 @@ int gate_upload(struct gate *g, struct hce_term_db *db, size_t batch)
 			ret = HCE_TERM_E_RECORDS;
 			break;
 		}
-		if (hce_term_db_batch_next(db, g->is.id, batch, fresh, reqid, recs, &n, &resumed)) {
+		if (hce_term_db_batch_next(db, g->is.id, cur, fresh, reqid, recs, &n, &resumed)) {
 			fprintf(stderr, "hce-terminal: upload: %s\n", hce_term_db_error(db));
 			ret = HCE_TERM_E_RECORDS;
 			break;
@@ -261,6 +263,21 @@ int gate_upload(struct gate *g, struct hce_term_db *db, size_t batch)
 			 * (the issuer counts a transaction once, whatever the request). */
 			fprintf(stderr, "hce-terminal: warning: batch %s: %s; its %zu records go"
 				" again with a new request id\n", reqid, err, n);
+			if (hce_term_db_batch_drop(db, reqid)) {
+				fprintf(stderr, "hce-terminal: upload: %s\n",
+					hce_term_db_error(db));
+				ret = HCE_TERM_E_RECORDS;
+				break;
+			}
+			continue;
+		}
+		if (rc == -E2BIG && n > 1) {
+			/* over the issuer's max-body: refused before it was read (no request id
+			 * stored), so the records go again in smaller batches under new ids. A
+			 * pending batch would otherwise be resent unchanged forever. */
+			cur = n / 2;
+			fprintf(stderr, "hce-terminal: warning: batch %s: %s; its %zu records go"
+				" again in batches of at most %zu\n", reqid, err, n, cur);
 			if (hce_term_db_batch_drop(db, reqid)) {
 				fprintf(stderr, "hce-terminal: upload: %s\n",
 					hce_term_db_error(db));

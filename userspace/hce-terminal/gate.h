@@ -51,7 +51,8 @@ int gate_denylist_load(struct gate *g, struct hce_term_db *db, time_t now,
 
 /*
  * upload: every record waiting (oldest first) in batches of at most batch records; a batch
- * left pending by an earlier run is sent again first, with its request id. Prints the
+ * left pending by an earlier run is sent again first, with its request id (unless the issuer
+ * finds it over its size limit, 413: then its records go again in halved batches). Prints the
  * counts per result. 0; HCE_TERM_E_PROOF when the issuer rejected records (bad_tac,
  * invalid); HCE_TERM_E_TRANSPORT when it could not be reached (the pending batch is kept);
  * HCE_TERM_E_KEY when it refused the request; HCE_TERM_E_CARD for a malformed answer;

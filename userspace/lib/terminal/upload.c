@@ -84,6 +84,10 @@ int hce_term_upload(const struct hce_term_issuer *is, const struct hce_iss_recor
 
 		if (code && !strcmp(code, "replay_conflict"))
 			ret = -EEXIST;
+	} else if ((ret == -EACCES || ret == -EPROTO) && rsp.status == 413) {
+		/* over the issuer's max-body (its JSON answer, or libevent's own page far
+		 * beyond it): refused unread, nothing stored under the request id */
+		ret = -E2BIG;
 	}
 	if (!ret) {
 		ret = hce_term_upload_results_parse(rsp.body, n, result);

@@ -42,7 +42,8 @@ enum hce_term_upload_result {
  * retry the same batch after a transport failure: the issuer answers the stored result).
  * result[i] receives each record's outcome. 0, or negative errno (-EIO: retry, -EACCES:
  * refused, -EEXIST: 409 replay_conflict, i.e. this request id was used with another body,
- * -EPROTO: malformed answer), the reason in err.
+ * -E2BIG: 413, the body is over the issuer's size limit: it was refused unread, send the
+ * records again in smaller batches; -EPROTO: malformed answer), the reason in err.
  */
 int hce_term_upload(const struct hce_term_issuer *is, const struct hce_iss_record *r, size_t n,
 		    const char *reqid, uint8_t *result, char *err, size_t errlen);

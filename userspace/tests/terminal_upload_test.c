@@ -209,6 +209,43 @@ TEST_F(up, an_answer_is_recorded_whole_or_not_at_all)
 	EXPECT_EQ(other, self->recs[0].id);
 }
 
+/*
+ * An answer that leaves a record of the batch without a result is refused whole: marking the
+ * batch done would strand that record (in a batch that is no longer pending, so never sent
+ * again, and not waiting either, so never in a new batch).
+ */
+TEST_F(up, an_answer_for_part_of_a_batch_is_refused)
+{
+	char reqid[HCE_TERM_REQID_MAX];
+	const char *res[] = { "accepted", "accepted" };
+	struct seen s[8];
+	int64_t ids[2];
+	bool resumed;
+	size_t n;
+
+	memset(s, 0, sizeof(s));
+	ids[0] = add(self->db, tid_a, 0x06, true, 100);
+	ids[1] = add(self->db, tid_a, 0x06, true, 100);
+	ASSERT_EQ(0, hce_term_db_batch_next(self->db, tid_a, 1000, "tb-p", reqid, self->recs,
+					    &n, &resumed));
+	ASSERT_EQ(2U, n);
+	EXPECT_EQ(-1, hce_term_db_batch_done(self->db, "tb-p", ids, res, 1));
+	EXPECT_NE(NULL, strstr(hce_term_db_error(self->db), "without an answer"))
+		TH_LOG("%s", hce_term_db_error(self->db));
+	ASSERT_EQ(0, hce_term_db_foreach(self->db, collect, s));
+	EXPECT_FALSE(s[1].uploaded);	/* nothing written */
+	/* the batch is still pending: it goes again whole, then its full answer is taken */
+	ASSERT_EQ(0, hce_term_db_batch_next(self->db, tid_a, 1000, "tb-q", reqid, self->recs,
+					    &n, &resumed));
+	EXPECT_TRUE(resumed);
+	EXPECT_STREQ("tb-p", reqid);
+	ASSERT_EQ(2U, n);
+	ASSERT_EQ(0, hce_term_db_batch_done(self->db, "tb-p", ids, res, 2));
+	ASSERT_EQ(0, hce_term_db_batch_next(self->db, tid_a, 1000, "tb-r", reqid, self->recs,
+					    &n, &resumed));
+	EXPECT_EQ(0U, n);
+}
+
 TEST_F(up, a_dropped_batch_returns_its_records_for_a_new_request)
 {
 	char reqid[HCE_TERM_REQID_MAX];

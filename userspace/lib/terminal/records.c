@@ -577,6 +577,20 @@ int hce_term_db_batch_done(struct hce_term_db *db, const char *reqid, const int6
 	}
 	sqlite3_finalize(st);
 	st = NULL;
+	/* every record of the batch answered: a 'done' batch is never sent again */
+	if (sqlite3_prepare_v2(db->db, "SELECT count(*) FROM records WHERE upload_batch = ? AND"
+			       " uploaded = 0", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, reqid, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		goto fail;
+	if (sqlite3_column_int64(st, 0)) {
+		snprintf(db->err, sizeof(db->err), "batch %s: %lld records without an answer",
+			 reqid, (long long)sqlite3_column_int64(st, 0));
+		goto rollback;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
 	if (sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	return 0;

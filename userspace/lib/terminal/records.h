@@ -133,7 +133,8 @@ int hce_term_db_batch_next(struct hce_term_db *db, const uint8_t tid[HCE_TERMINA
 /*
  * The issuer answered batch reqid: record ids[i] got results[i] (a non-empty word). In ONE
  * transaction every record is marked uploaded with its result and the batch 'done'. Fails
- * (nothing written) when the batch is not pending or a record is not in it.
+ * (nothing written) when the batch is not pending, a record is not in it, or a record of
+ * the batch has no result (it would be stranded: never sent again).
  */
 int hce_term_db_batch_done(struct hce_term_db *db, const char *reqid, const int64_t *ids,
 			   const char *const *results, size_t n);

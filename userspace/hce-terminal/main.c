@@ -119,7 +119,7 @@ static int print_record(const struct hce_term_record *r, void *arg)
 		hce_hex_encode(r->tac, 4, tac, sizeof(tac));
 	hce_term_format_amount(r->amount, amt);
 	if (r->has_balance)
-		hce_term_format_amount(r->balance_after, after);
+		hce_term_format_balance(r->balance_after, after);
 	printf("%lld %s ttc=%u card=%s type=%02X counter=", (long long)r->id, tid, r->ttc,
 	       serial, r->type);
 	if (r->has_counter)
@@ -544,7 +544,7 @@ int main(int argc, char **argv)
 			rc = hce_term_balance(&term, &bal);
 		if (rc)
 			goto fail;
-		hce_term_format_amount(bal, b);
+		hce_term_format_balance(bal, b);
 		if (!strcmp(cmd, "balance")) {
 			printf("%s\n", b);
 			goto out_tp;

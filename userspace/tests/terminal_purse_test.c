@@ -579,6 +579,48 @@ TEST_F(tp, receipt_names_card_amounts_proofs_and_result)
 	EXPECT_EQ(-1, hce_term_receipt(&res, text, 40));
 }
 
+/*
+ * A card with an overdraft (Documentation/purse.md: two's complement on the wire) paid into
+ * it: the receipt and the balance shown are signed, "-2.00", never 42949670.96.
+ */
+TEST_F(tp, overdraft_balance_is_shown_signed)
+{
+	struct hce_term_transport tp2;
+	struct hce_card_data c;
+	struct hce_term_result res;
+	struct hce_store *st = NULL;
+	struct hce_purse *p = NULL;
+	struct hce_term t2;
+	char path[128], text[1024], b[16], err[512];
+	uint32_t bal = 0;
+
+	snprintf(path, sizeof(path), "%s/overdraft.db", self->dir);
+	ASSERT_EQ(0, hce_store_open(path, HCE_STORE_CREATE, &st, err));
+	card_data(&c);
+	c.overdraft_limit = 500;
+	ASSERT_EQ(0, hce_store_personalise(st, &c, 0)) TH_LOG("%s", hce_store_errmsg(st));
+	ASSERT_EQ(0, hce_purse_open(st, &self->keys, &p));
+	hce_term_transport_app(&tp2, hce_purse_app(p));
+	hce_term_init(&t2, &tp2, &self->psam, self->db);
+	t2.fixed_time = fixed_time();
+	ASSERT_EQ(HCE_TERM_OK, hce_term_purchase(&t2, 10200, &res)) TH_LOG("%s", t2.err);
+	EXPECT_EQ((uint32_t)-200, res.rec.balance_after);
+	ASSERT_EQ(0, hce_term_receipt(&res, text, sizeof(text)));
+	EXPECT_NE(NULL, strstr(text, "balance   100.00 -> -2.00 CNY\n")) TH_LOG("%s", text);
+	EXPECT_NE(NULL, strstr(text, "amount    102.00 CNY\n"));
+	ASSERT_EQ(HCE_TERM_OK, hce_term_balance(&t2, &bal));
+	hce_term_format_balance(bal, b);
+	EXPECT_STREQ("-2.00", b);
+	hce_term_format_balance(0x80000000u, b);
+	EXPECT_STREQ("-21474836.48", b);
+	hce_term_format_balance(10000, b);
+	EXPECT_STREQ("100.00", b);
+	hce_term_format_balance(0xFFFFFFFFu, b);
+	EXPECT_STREQ("-0.01", b);
+	hce_purse_close(p);
+	hce_store_close(st);
+}
+
 TEST_F(tp, debit_lost_before_card_saw_it_recovered_not_charged)
 {
 	struct hce_term_result res;

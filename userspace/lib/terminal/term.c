@@ -763,6 +763,14 @@ void hce_term_format_amount(uint32_t fen, char out[16])
 	snprintf(out, 16, "%u.%02u", fen / 100, fen % 100);
 }
 
+void hce_term_format_balance(uint32_t raw, char out[16])
+{
+	/* the magnitude of a negative two's complement value, computed unsigned */
+	uint32_t mag = raw & 0x80000000u ? ~raw + 1u : raw;
+
+	snprintf(out, 16, "%s%u.%02u", raw & 0x80000000u ? "-" : "", mag / 100, mag % 100);
+}
+
 int hce_term_parse_amount(const char *s, uint32_t *fen)
 {
 	uint64_t whole = 0, frac = 0;
@@ -816,8 +824,8 @@ int hce_term_receipt(const struct hce_term_result *res, char *out, size_t cap)
 	bcd_digits(r->date, 4, date);
 	bcd_digits(r->time, 3, tm);
 	hce_term_format_amount(r->amount, amt);
-	hce_term_format_amount(r->balance_before, before);
-	hce_term_format_amount(r->balance_after, after);
+	hce_term_format_balance(r->balance_before, before);
+	hce_term_format_balance(r->balance_after, after);
 	if (r->has_mac2)
 		hce_hex_encode(r->mac2, 4, mac2, sizeof(mac2));
 	if (r->has_tac)

@@ -138,6 +138,12 @@ int hce_term_receipt(const struct hce_term_result *res, char *out, size_t cap);
 void hce_term_format_amount(uint32_t fen, char out[16]);
 
 /*
+ * A card balance as the card sends it (4 bytes, two's complement: a card in its overdraft,
+ * Documentation/purse.md) shown signed: "98.50", "-2.00".
+ */
+void hce_term_format_balance(uint32_t raw, char out[16]);
+
+/*
  * Parse an amount: fen as digits ("150") or yuan with a point and at most 2 decimals
  * ("1.50", "1.5"). 0 on success, -1 on anything else (sign, overflow past 2^32-1, junk).
  */

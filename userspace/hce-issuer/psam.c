@@ -102,8 +102,9 @@ int iss_psam_export(const char *conf_path, const char *pubkey_path, const char *
 		fprintf(stderr, "hce-issuer: psam-export: %s\n", err);
 		goto out;
 	}
-	hce_wipe(so_pin, sizeof(so_pin));
-	/* the label is per public key: a stale one from an interrupted export is replaced */
+	/* so_pin stays (wiped at out) until the trusted key is gone: if the user cannot log
+	 * in below, the SO removes it again */
+	/* one fixed label: a stale one from an interrupted export is replaced */
 	snprintf(wrap_label, sizeof(wrap_label), "hce-psam-wrap");
 	if (hce_hsm_destroy(h, wrap_label) || hce_hsm_trust_wrap_key(h, wrap_label, pem, fp)) {
 		fprintf(stderr, "hce-issuer: psam-export: token '%s': %s\n", c.hsm_token,
@@ -149,8 +150,16 @@ out:
 			c.hsm_token, wrap_label, hce_hsm_error(h));
 		ret = -1;
 	} else if (trusted && !h) {
-		fprintf(stderr, "hce-issuer: psam-export: the trusted wrapping key %s is still in "
-			"token '%s': run psam-export again or delete it\n", wrap_label, c.hsm_token);
+		/* the user session never opened (wrong user PIN, token busy): the SO takes the
+		 * trusted wrapping key out again */
+		if (hce_hsm_open_so(c.hsm_module, c.hsm_token, so_pin, &h, err) ||
+		    hce_hsm_destroy(h, wrap_label))
+			fprintf(stderr, "hce-issuer: psam-export: the trusted wrapping key %s is "
+				"still in token '%s': run psam-export again or delete it\n",
+				wrap_label, c.hsm_token);
+		else
+			fprintf(stderr, "hce-issuer: psam-export: the trusted wrapping key %s was "
+				"removed again\n", wrap_label);
 	}
 	hce_hsm_close(h);
 	hce_wipe(so_pin, sizeof(so_pin));

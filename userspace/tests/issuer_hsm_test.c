@@ -223,6 +223,92 @@ out:
 	return rv;
 }
 
+/*
+ * Straight PKCS#11: the CK_BBOOL attribute attr of the secret key label in token (user pin):
+ * 0 or 1, or -1 on a setup failure.
+ */
+static int raw_flag(const char *token, const char *pin, const char *label, CK_ATTRIBUTE_TYPE attr)
+{
+	CK_C_GetFunctionList gfl;
+	CK_FUNCTION_LIST_PTR f;
+	CK_SLOT_ID slots[16];
+	CK_ULONG n = 16, i, found = 0;
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_CLASS sec = CKO_SECRET_KEY;
+	CK_OBJECT_HANDLE k;
+	CK_BBOOL v = CK_FALSE;
+	CK_RV init, rv;
+	int ret = -1;
+	void *dl = dlopen(MODULE, RTLD_NOW | RTLD_LOCAL);
+
+	if (!dl)
+		return -1;
+	*(void **)(&gfl) = dlsym(dl, "C_GetFunctionList");
+	if (!gfl || gfl(&f) != CKR_OK) {
+		dlclose(dl);
+		return -1;
+	}
+	init = f->C_Initialize(NULL);
+	if (f->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		CK_TOKEN_INFO ti;
+
+		if (f->C_GetTokenInfo(slots[i], &ti) == CKR_OK &&
+		    !memcmp(ti.label, token, strlen(token)) && ti.label[strlen(token)] == ' ')
+			break;
+	}
+	if (i == n || f->C_OpenSession(slots[i], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL,
+					NULL, &s) != CKR_OK)
+		goto out;
+	rv = f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)(uintptr_t)pin, strlen(pin));
+	if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) {
+		CK_ATTRIBUTE t[] = {
+			{ CKA_LABEL, (void *)(uintptr_t)label, strlen(label) },
+			{ CKA_CLASS, &sec, sizeof(sec) },
+		};
+		CK_ATTRIBUTE a = { attr, &v, sizeof(v) };
+
+		if (f->C_FindObjectsInit(s, t, 2) == CKR_OK) {
+			f->C_FindObjects(s, &k, 1, &found);
+			f->C_FindObjectsFinal(s);
+		}
+		if (found && f->C_GetAttributeValue(s, k, &a, 1) == CKR_OK)
+			ret = v == CK_TRUE;
+	}
+	f->C_CloseSession(s);
+out:
+	if (init == CKR_OK)
+		f->C_Finalize(NULL);
+	dlclose(dl);
+	return ret;
+}
+
+/*
+ * A master key does one thing, C_Encrypt (diversification, KCV): no unwrapping, MAC, sign or
+ * derive usage left to the token's defaults (SoftHSM2 2.6 sets CKA_VERIFY and CKA_UNWRAP).
+ */
+TEST_F(hsm, master_keys_are_encrypt_only)
+{
+	static const uint8_t mk[16] = { 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
+					0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F };
+	static const char *const labels[] = { "hce-mk-dpk-1", "hce-mk-dtk", "mk-imported" };
+	static const CK_ATTRIBUTE_TYPE off[] = { CKA_DECRYPT, CKA_WRAP, CKA_UNWRAP, CKA_SIGN,
+						 CKA_VERIFY, CKA_DERIVE };
+	size_t i, j;
+
+	ASSERT_EQ(0, hce_hsm_generate(self->h, "hce-mk-dpk-1"));
+	ASSERT_EQ(0, hce_hsm_generate(self->h, "hce-mk-dtk"));
+	ASSERT_EQ(0, hce_hsm_import(self->h, "mk-imported", mk));
+	for (i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
+		EXPECT_EQ(1, raw_flag("t1", "1111", labels[i], CKA_ENCRYPT));
+		for (j = 0; j < sizeof(off) / sizeof(off[0]); j++)
+			EXPECT_EQ(0, raw_flag("t1", "1111", labels[i], off[j])) {
+				TH_LOG("%s attribute 0x%lx", labels[i], (unsigned long)off[j]);
+			}
+	}
+}
+
 static int collect_label(const char *label, void *arg)
 {
 	char *all = arg;

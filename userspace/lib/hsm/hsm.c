@@ -302,9 +302,13 @@ static int exportable(const char *label)
 }
 
 /*
- * The attributes of a master key (hsm.h): t has room for 9 more entries, returns how many
- * were added. yes/no are the caller's CK_TRUE/CK_FALSE.
+ * The attributes of a master key (hsm.h): t has room for MK_ATTRS more entries, returns how
+ * many were added. yes/no are the caller's CK_TRUE/CK_FALSE. Encrypt only: every other usage
+ * is set FALSE rather than left to the token's defaults (SoftHSM2 2.6 would set CKA_VERIFY
+ * and CKA_UNWRAP).
  */
+#define MK_ATTRS 13
+
 static CK_ULONG mk_attrs(CK_ATTRIBUTE *t, const char *label, CK_BBOOL *yes, CK_BBOOL *no)
 {
 	CK_BBOOL *x = exportable(label) ? yes : no;
@@ -317,9 +321,14 @@ static CK_ULONG mk_attrs(CK_ATTRIBUTE *t, const char *label, CK_BBOOL *yes, CK_B
 		{ CKA_ENCRYPT, yes, sizeof(*yes) },
 		{ CKA_DECRYPT, no, sizeof(*no) },
 		{ CKA_WRAP, no, sizeof(*no) },
+		{ CKA_UNWRAP, no, sizeof(*no) },
+		{ CKA_SIGN, no, sizeof(*no) },
+		{ CKA_VERIFY, no, sizeof(*no) },
+		{ CKA_DERIVE, no, sizeof(*no) },
 		{ CKA_LABEL, (void *)(uintptr_t)label, strlen(label) },
 	};
 
+	_Static_assert(sizeof(a) / sizeof(a[0]) == MK_ATTRS, "MK_ATTRS");
 	memcpy(t, a, sizeof(a));
 	return sizeof(a) / sizeof(a[0]);
 }
@@ -328,7 +337,7 @@ int hce_hsm_generate(struct hce_hsm *h, const char *label)
 {
 	CK_MECHANISM m = { CKM_DES2_KEY_GEN, NULL, 0 };
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-	CK_ATTRIBUTE t[9];
+	CK_ATTRIBUTE t[MK_ATTRS];
 	CK_OBJECT_HANDLE o;
 	CK_ULONG n = mk_attrs(t, label, &yes, &no);
 	CK_RV rv = h->f->C_GenerateKey(h->s, &m, t, n, &o);
@@ -346,7 +355,7 @@ int hce_hsm_import(struct hce_hsm *h, const char *label, const uint8_t key[16])
 	CK_KEY_TYPE kt = CKK_DES2;
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	uint8_t v[16];
-	CK_ATTRIBUTE t[12] = {
+	CK_ATTRIBUTE t[3 + MK_ATTRS] = {
 		{ CKA_CLASS, &cls, sizeof(cls) },
 		{ CKA_KEY_TYPE, &kt, sizeof(kt) },
 		{ CKA_VALUE, v, sizeof(v) },

@@ -6,7 +6,8 @@
  * header is p11-kit's <p11-kit/pkcs11.h>. Master keys are CKK_DES2 token objects found by
  * CKA_LABEL ("hce-mk-dpk-1", "hce-mk-dlk-1", "hce-mk-dtk"), created CKA_SENSITIVE=TRUE,
  * CKA_EXTRACTABLE=FALSE: their value never leaves the token, and neither the database nor the
- * config holds it.
+ * config holds it. Their one usage is CKA_ENCRYPT (decrypt, wrap, unwrap, sign, verify and
+ * derive are set FALSE, not left to the token's defaults).
  *
  * What leaves the HSM: hce_hsm_diversify() runs CKM_DES3_ECB over (f || ~f) under the master
  * key inside the token and returns the 16-byte diversified CARD key (E_MK(f) || E_MK(~f),

@@ -276,7 +276,8 @@ static void check_log(void)
 {
 	uint8_t rec[HCE_LOG_RECORD_LEN];
 	struct hce_purse_log_entry e;
-	uint64_t n = 0, bal = INITIAL_BALANCE;
+	uint64_t n = 0;
+	int64_t bal = INITIAL_BALANCE;	/* signed: purchases may spend the overdraft */
 	unsigned int i;
 	int ret;
 
@@ -296,7 +297,7 @@ static void check_log(void)
 	}
 	FUZZ_CHECK(n == (m.tx < HCE_LOG_RECORDS ? m.tx : HCE_LOG_RECORDS));
 	if (m.tx <= HCE_LOG_RECORDS)
-		FUZZ_CHECK(bal == m.balance);
+		FUZZ_CHECK(bal == hce_balance_value(m.balance));
 }
 
 /* The newest log record must be the transaction just committed. */
@@ -377,8 +378,12 @@ static uint16_t xfer(const uint8_t *c, size_t n)
 			FUZZ_CHECK(a.nc == 15);
 			purchase_mac1(&m.pend, a.data, mac);
 			FUZZ_CHECK(memcmp(mac, a.data + 11, 4) == 0);
-			FUZZ_CHECK(before.balance == m.pend.balance && m.pend.amount <= before.balance);
+			/* into the overdraft down to -limit, never below (purse.md "Overdraft") */
+			FUZZ_CHECK(before.balance == m.pend.balance &&
+				   (int64_t)m.pend.amount <= (int64_t)hce_balance_value(before.balance) +
+				   card.overdraft_limit);
 			FUZZ_CHECK(after.balance == before.balance - m.pend.amount);
+			FUZZ_CHECK(hce_balance_value(after.balance) >= -(int64_t)card.overdraft_limit);
 			FUZZ_CHECK(after.ctc == before.ctc + 1 && m.pend.counter == before.ctc);
 			FUZZ_CHECK(after.online_counter == before.online_counter);
 			/* Answer: TAC then MAC2, both verifiable. */
@@ -403,7 +408,7 @@ static uint16_t xfer(const uint8_t *c, size_t n)
 			FUZZ_CHECK(memcmp(mac, a.data + 7, 4) == 0);
 			FUZZ_CHECK(before.balance == m.pend.balance);
 			FUZZ_CHECK(after.balance == before.balance + m.pend.amount);
-			FUZZ_CHECK(after.balance <= MAX_BALANCE);
+			FUZZ_CHECK(hce_balance_value(after.balance) <= (int64_t)MAX_BALANCE);
 			FUZZ_CHECK(after.online_counter == before.online_counter + 1);
 			FUZZ_CHECK(m.pend.counter == before.online_counter);
 			FUZZ_CHECK(after.ctc == before.ctc);
@@ -463,7 +468,8 @@ static uint16_t xfer(const uint8_t *c, size_t n)
 			}
 		} else {
 			FUZZ_CHECK(rlen == 17 && m.pend.counter == m.ctc);
-			FUZZ_CHECK(m.pend.amount <= m.balance);
+			FUZZ_CHECK((int64_t)m.pend.amount <=
+				   (int64_t)hce_balance_value(m.balance) + card.overdraft_limit);
 			m.pend.alg = rsp[10];
 			memcpy(m.pend.random, rsp + 11, 4);
 		}

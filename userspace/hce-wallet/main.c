@@ -227,7 +227,7 @@ static int cmd_loads(struct hce_wallet *w, const char *card, const char *secret,
 			ret = hce_wallet_sync(w, &r);
 			if (!ret)
 				printf("sync: %zu sent, %zu cleared, cap %s, account %" PRId64
-				       ", card %u%s, token %s\n", r.uploaded, r.acknowledged,
+				       ", card %d%s, token %s\n", r.uploaded, r.acknowledged,
 				       r.cap_restored ? "restored" : "kept", r.account_balance,
 				       r.card_balance, r.discrepancy ? " DISCREPANCY" : "", r.state);
 			fflush(stdout);

@@ -357,8 +357,15 @@ static void cmd_balance(struct hced_ctl_client *c)
 		err(c, HCE_CTL_ERR_FAILED, "cannot read the balance: %s", strerror(-rc));
 		return;
 	}
-	hced_ctl_printf(c, "balance %u", bal);
-	hced_ctl_printf(c, "balance-yuan %u.%02u", bal / 100, bal % 100);
+	/* signed: negative in the overdraft (purse.md "Overdraft") */
+	{
+		int32_t v = hce_balance_value(bal);
+		uint32_t mag = v < 0 ? (uint32_t)-(int64_t)v : (uint32_t)v;
+
+		hced_ctl_printf(c, "balance %d", v);
+		hced_ctl_printf(c, "balance-yuan %s%u.%02u", v < 0 ? "-" : "", mag / 100,
+				mag % 100);
+	}
 	ok(c);
 }
 

@@ -24,6 +24,7 @@
 
 #include "hced.h"
 #include "log.h"
+#include "store/store.h"
 
 static int trace_fd = -1;
 static char trace_file[HCED_PATH_MAX];
@@ -188,7 +189,7 @@ response:
 	APPEND(" -> R %zu+2", dlen);
 	if (rlen >= 2 && r[rlen - 2] == 0x90 && r[rlen - 1] == 0x00 && clen >= 4 &&
 	    c[0] == 0x80 && ((c[1] == 0x5C && dlen >= 4) || (c[1] == 0x50 && dlen >= 4)))
-		APPEND(" balance=%u", be32(r));
+		APPEND(" balance=%d", hce_balance_value(be32(r)));	/* signed: overdraft */
 	if (rlen >= 2)
 		APPEND(" SW=%02X%02X", r[rlen - 2], r[rlen - 1]);
 	APPEND(" %llu.%03llums", (unsigned long long)(ns / 1000000),

@@ -96,7 +96,8 @@ static int parse_purse(struct hce_conf *c, struct hce_profile *p)
 
 	if (!hce_conf_has_section(c, "purse"))
 		return hce_conf_fail(c, 0, "missing section [purse]");
-	if (hce_conf_get_uint(c, "purse", "balance", true, 0, UINT32_MAX, &v) < 0)
+	/* the balance is a signed 32-bit amount on the card (purse.md "Overdraft") */
+	if (hce_conf_get_uint(c, "purse", "balance", true, 0, HCE_BALANCE_MAX, &v) < 0)
 		return -1;
 	cd->balance = (uint32_t)v;
 	v = UINT32_MAX;

@@ -424,60 +424,84 @@ int hce_nfcnl_events(struct hce_nfcnl *nl, hce_nfcnl_event_fn fn, void *arg)
 
 /* ---- "nfc" requests */
 
-struct nfcnl_devname {
-	const char *want_name;	/* look up by name ... */
-	uint32_t want_idx;	/* ... or by index */
-	uint32_t idx;
-	char name[HCE_NFCNL_NAME_MAX];
-	bool found;
+struct nfcnl_devs {
+	struct hce_nfcnl_dev *devs;
+	size_t max, n;
 };
 
-static int devname_cb(struct nl_msg *msg, void *arg)
+static int devs_cb(struct nl_msg *msg, void *arg)
 {
 	struct nlattr *tb[NFC_ATTR_MAX + 1];
-	struct nfcnl_devname *d = arg;
-	char name[HCE_NFCNL_NAME_MAX];
-	uint32_t idx;
+	struct nfcnl_devs *d = arg;
+	struct hce_nfcnl_dev *dev;
 
-	if (d->found || genlmsg_parse(nlmsg_hdr(msg), 0, tb, NFC_ATTR_MAX, NULL) < 0 ||
-	    !tb[NFC_ATTR_DEVICE_INDEX] || !tb[NFC_ATTR_DEVICE_NAME])
+	if (d->n >= d->max || genlmsg_parse(nlmsg_hdr(msg), 0, tb, NFC_ATTR_MAX, NULL) < 0 ||
+	    !tb[NFC_ATTR_DEVICE_INDEX])
 		return NL_OK;
-	idx = nla_get_u32(tb[NFC_ATTR_DEVICE_INDEX]);
-	nla_strlcpy(name, tb[NFC_ATTR_DEVICE_NAME], sizeof(name));
-	if (d->want_name ? !strcmp(name, d->want_name) : idx == d->want_idx) {
-		d->found = true;
-		d->idx = idx;
-		memcpy(d->name, name, sizeof(name));
-	}
+	dev = &d->devs[d->n++];
+	dev->index = nla_get_u32(tb[NFC_ATTR_DEVICE_INDEX]);
+	dev->name[0] = '\0';
+	if (tb[NFC_ATTR_DEVICE_NAME])
+		nla_strlcpy(dev->name, tb[NFC_ATTR_DEVICE_NAME], sizeof(dev->name));
 	return NL_OK;
+}
+
+static void devs_reset(void *arg)
+{
+	((struct nfcnl_devs *)arg)->n = 0;
+}
+
+int hce_nfcnl_devices(struct hce_nfcnl *nl, struct hce_nfcnl_dev *devs, size_t max, size_t *n)
+{
+	struct nfcnl_devs d = { devs, max, 0 };
+	int err = nfcnl_dump(nl->cmd, nl->nfc_fam, NFC_CMD_GET_DEVICE, NULL, NULL, devs_cb, &d,
+			     devs_reset);
+
+	if (err)
+		return err;
+	*n = d.n;
+	return 0;
+}
+
+#define NFCNL_DEVS_SCAN 64
+
+/* The device called name (when not NULL) or with index idx; -ENODEV when none. */
+static int dev_find(struct hce_nfcnl *nl, const char *name, uint32_t idx,
+		    struct hce_nfcnl_dev *out)
+{
+	struct hce_nfcnl_dev devs[NFCNL_DEVS_SCAN];
+	size_t n;
+	int err = hce_nfcnl_devices(nl, devs, NFCNL_DEVS_SCAN, &n);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		if (name ? !strcmp(devs[i].name, name) : devs[i].index == idx) {
+			*out = devs[i];
+			return 0;
+		}
+	}
+	return -ENODEV;
 }
 
 int hce_nfcnl_dev_index(struct hce_nfcnl *nl, const char *name, uint32_t *idx)
 {
-	struct nfcnl_devname d = { .want_name = name };
-	int err = nfcnl_dump(nl->cmd, nl->nfc_fam, NFC_CMD_GET_DEVICE, NULL, NULL, devname_cb,
-			     &d, NULL);
+	struct hce_nfcnl_dev d;
+	int err = dev_find(nl, name, 0, &d);
 
-	if (err)
-		return err;
-	if (!d.found)
-		return -ENODEV;
-	*idx = d.idx;
-	return 0;
+	if (!err)
+		*idx = d.index;
+	return err;
 }
 
 int hce_nfcnl_dev_name(struct hce_nfcnl *nl, uint32_t idx, char *name)
 {
-	struct nfcnl_devname d = { .want_idx = idx };
-	int err = nfcnl_dump(nl->cmd, nl->nfc_fam, NFC_CMD_GET_DEVICE, NULL, NULL, devname_cb,
-			     &d, NULL);
+	struct hce_nfcnl_dev d;
+	int err = dev_find(nl, NULL, idx, &d);
 
-	if (err)
-		return err;
-	if (!d.found)
-		return -ENODEV;
-	memcpy(name, d.name, HCE_NFCNL_NAME_MAX);
-	return 0;
+	if (!err)
+		memcpy(name, d.name, HCE_NFCNL_NAME_MAX);
+	return err;
 }
 
 int hce_nfcnl_dev_up(struct hce_nfcnl *nl, uint32_t idx)
@@ -594,6 +618,11 @@ static void parse_listen(struct nlattr **tb, struct hce_nfcnl_listen *l)
 	}
 }
 
+static uint32_t u32_or_0(const struct nlattr *a)
+{
+	return a ? nla_get_u32(a) : 0;
+}
+
 struct nfcnl_cards {
 	struct hce_nfcnl_card *cards;
 	size_t max, n;
@@ -618,11 +647,12 @@ static int cards_cb(struct nl_msg *msg, void *arg)
 	}
 	d->bound = tb[NFC_HCE_ATTR_BOUND] && nla_get_u8(tb[NFC_HCE_ATTR_BOUND]);
 	d->listening = tb[NFC_HCE_ATTR_LISTENING] && nla_get_u8(tb[NFC_HCE_ATTR_LISTENING]);
-	if (tb[NFC_HCE_ATTR_SESSION_ID])
-		d->session = nla_get_u32(tb[NFC_HCE_ATTR_SESSION_ID]);
-	if (tb[NFC_HCE_ATTR_DEADLINE_US])
-		d->deadline_us = nla_get_u32(tb[NFC_HCE_ATTR_DEADLINE_US]);
+	d->session = u32_or_0(tb[NFC_HCE_ATTR_SESSION_ID]);
+	d->deadline_us = u32_or_0(tb[NFC_HCE_ATTR_DEADLINE_US]);
 	parse_listen(tb, &d->id);
+	d->bitrate = u32_or_0(tb[NFC_HCE_ATTR_BITRATE]);
+	d->field_loss_after = u32_or_0(tb[NFC_HCE_ATTR_FIELD_LOSS_AFTER]);
+	d->drop_every = u32_or_0(tb[NFC_HCE_ATTR_DROP_EVERY]);
 	return NL_OK;
 }
 
@@ -654,18 +684,34 @@ int hce_nfcnl_card(struct hce_nfcnl *nl, uint32_t idx, struct hce_nfcnl_card *ca
 	return c.n ? 0 : -ENODEV;
 }
 
-struct nfcnl_listen {
+/* A request on one nfc_hce device: its NFC_HCE_ATTR_DEVICE_INDEX, then what put adds. */
+struct nfcnl_dev_put {
 	uint32_t idx;
-	const struct hce_nfcnl_listen *l;
+	nfcnl_put_fn put;
+	const void *arg;
 };
+
+static int put_dev_then(struct nl_msg *msg, const void *arg)
+{
+	const struct nfcnl_dev_put *d = arg;
+
+	if (nla_put_u32(msg, NFC_HCE_ATTR_DEVICE_INDEX, d->idx) < 0)
+		return -1;
+	return d->put(msg, d->arg);
+}
+
+static int hce_dev_request(struct hce_nfcnl *nl, uint8_t cmd, uint32_t idx, nfcnl_put_fn put,
+			   const void *arg)
+{
+	struct nfcnl_dev_put d = { idx, put, arg };
+
+	return nfcnl_request(nl->cmd, nl->hce_fam, cmd, false, put_dev_then, &d, NULL, NULL);
+}
 
 static int put_listen(struct nl_msg *msg, const void *arg)
 {
-	const struct nfcnl_listen *a = arg;
-	const struct hce_nfcnl_listen *l = a->l;
+	const struct hce_nfcnl_listen *l = arg;
 
-	if (nla_put_u32(msg, NFC_HCE_ATTR_DEVICE_INDEX, a->idx) < 0)
-		return -1;
 	if (l->has_uid && l->uid_random) {
 		if (nla_put_u8(msg, NFC_HCE_ATTR_UID_RANDOM, 1) < 0)
 			return -1;
@@ -685,10 +731,7 @@ static int put_listen(struct nl_msg *msg, const void *arg)
 
 int hce_nfcnl_set_listen(struct hce_nfcnl *nl, uint32_t idx, const struct hce_nfcnl_listen *l)
 {
-	struct nfcnl_listen a = { idx, l };
-
-	return nfcnl_request(nl->cmd, nl->hce_fam, NFC_HCE_CMD_SET_LISTEN, false, put_listen, &a,
-			     NULL, NULL);
+	return hce_dev_request(nl, NFC_HCE_CMD_SET_LISTEN, idx, put_listen, l);
 }
 
 struct nfcnl_vpair {
@@ -731,6 +774,24 @@ int hce_nfcnl_vpair_destroy(struct hce_nfcnl *nl, uint32_t card)
 			     &card, NULL, NULL);
 }
 
+static int put_link(struct nl_msg *msg, const void *arg)
+{
+	const struct hce_nfcnl_link *l = arg;
+
+	if ((l->bitrate >= 0 && nla_put_u32(msg, NFC_HCE_ATTR_BITRATE, (uint32_t)l->bitrate) < 0) ||
+	    (l->field_loss_after >= 0 && nla_put_u32(msg, NFC_HCE_ATTR_FIELD_LOSS_AFTER,
+						     (uint32_t)l->field_loss_after) < 0) ||
+	    (l->drop_every >= 0 &&
+	     nla_put_u32(msg, NFC_HCE_ATTR_DROP_EVERY, (uint32_t)l->drop_every) < 0))
+		return -1;
+	return 0;
+}
+
+int hce_nfcnl_vpair_set(struct hce_nfcnl *nl, uint32_t card, const struct hce_nfcnl_link *l)
+{
+	return hce_dev_request(nl, NFC_HCE_CMD_VPAIR_SET, card, put_link, l);
+}
+
 struct nfcnl_stats {
 	struct hce_nfcnl_stats *st;
 	bool found;
@@ -756,6 +817,8 @@ static int stats_cb(struct nl_msg *msg, void *arg)
 	S(NFC_HCE_STATS_FIELD_LOSSES, field_losses);
 	S(NFC_HCE_STATS_NO_OWNER, no_owner);
 	S(NFC_HCE_STATS_ERRORS, errors);
+	S(NFC_HCE_STATS_FRAMES, frames);
+	S(NFC_HCE_STATS_RETRANSMISSIONS, retransmissions);
 #undef S
 	s->found = true;
 	return NL_OK;

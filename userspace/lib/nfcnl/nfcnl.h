@@ -73,6 +73,12 @@ int hce_nfcnl_events(struct hce_nfcnl *nl, hce_nfcnl_event_fn fn, void *arg);
 
 /* ---- "nfc" family requests (command socket) */
 
+/* Every nfc device (NFC_CMD_GET_DEVICE dump), up to max, into devs; *n = how many. */
+struct hce_nfcnl_dev {
+	uint32_t index;
+	char name[HCE_NFCNL_NAME_MAX];
+};
+int hce_nfcnl_devices(struct hce_nfcnl *nl, struct hce_nfcnl_dev *devs, size_t max, size_t *n);
 /* Device index of the nfc device called name ("nfc0"); -ENODEV when none. */
 int hce_nfcnl_dev_index(struct hce_nfcnl *nl, const char *name, uint32_t *idx);
 /* Name of device idx (buffer of HCE_NFCNL_NAME_MAX); -ENODEV when none. */
@@ -124,6 +130,8 @@ struct hce_nfcnl_card {
 	uint32_t session;		/* 0: none open */
 	uint32_t deadline_us;
 	struct hce_nfcnl_listen id;	/* has_* set for what the kernel reported */
+	uint32_t bitrate;		/* virtual pair link options (0: not reported) */
+	uint32_t field_loss_after, drop_every;
 };
 
 /* Dump all card devices into cards[max]; *n = how many (at most max). */
@@ -139,11 +147,19 @@ int hce_nfcnl_set_listen(struct hce_nfcnl *nl, uint32_t idx, const struct hce_nf
  */
 int hce_nfcnl_vpair_create(struct hce_nfcnl *nl, uint32_t *card, uint32_t *reader);
 int hce_nfcnl_vpair_destroy(struct hce_nfcnl *nl, uint32_t card);
+/* VPAIR_SET: the link options of the pair of card device card; a negative value keeps one. */
+struct hce_nfcnl_link {
+	int64_t bitrate;		/* air-time model, kbit/s (0: off) */
+	int64_t field_loss_after;	/* fault: field lost at frame N of an activation (0: never) */
+	int64_t drop_every;		/* fault: every Nth frame lost (0: never) */
+};
+int hce_nfcnl_vpair_set(struct hce_nfcnl *nl, uint32_t card, const struct hce_nfcnl_link *l);
 
 /* Counters of NFC_HCE_CMD_GET_STATS (the ones hced reports). */
 struct hce_nfcnl_stats {
 	uint64_t activations, capdus, rapdus, deadline_expiries, stale_responses, wtx;
 	uint64_t field_losses, no_owner, errors;
+	uint64_t frames, retransmissions;	/* virtual pairs: frames on air, resent */
 };
 int hce_nfcnl_stats(struct hce_nfcnl *nl, uint32_t idx, struct hce_nfcnl_stats *st);
 

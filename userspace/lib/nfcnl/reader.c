@@ -61,14 +61,6 @@ int hce_nfcnl_raw_connect(uint32_t reader, uint32_t target)
 	return fd;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 static int poll_wait(void *arg, int fd, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -106,18 +98,22 @@ static int wait_target(struct hce_nfcnl *nl, const struct hce_nfcnl_activate *o,
 		       struct watch *w)
 {
 	hce_nfcnl_wait_fn wait = o->wait ? o->wait : poll_wait;
-	long long end = now_ms() + (o->timeout_ms > 0 ? o->timeout_ms : 0);
 	struct hce_nfcnl_target tg;
+	struct timespec t0, t;
 	int rc;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!w->found) {
 		int left = -1;
 
 		if (w->removed)
 			return -ENODEV;
 		if (o->timeout_ms >= 0) {
-			long long l = end - now_ms();
+			long l;
 
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			l = o->timeout_ms - ((t.tv_sec - t0.tv_sec) * 1000L +
+					     (t.tv_nsec - t0.tv_nsec) / 1000000L);
 			if (l <= 0) {
 				w->waited = true;
 				return -ETIMEDOUT;

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * transport_nfc.c - terminal transport over a kernel NFC reader device. The only file of the
- * terminal that uses netlink. The card session (DEV_UP, the reader lock, one activation per
- * poll: START_POLL, the "events" group, GET_TARGET, the AF_NFC raw socket) and the virtual
- * pairs' VPAIR_CREATE / VPAIR_DESTROY go through lib/nfcnl (nfcnl.h, reader.h); the device
- * list, the pair list with link options and counters, and VPAIR_SET are still asked here with
- * libnl directly. See transport_nfc.h.
+ * terminal that uses netlink, all of it through lib/nfcnl: the "nfc" family (GET_DEVICE,
+ * DEV_UP, and per poll one hce_nfcnl_reader_activate(): the reader lock, START_POLL, the
+ * "events" group, GET_TARGET, the AF_NFC raw socket) and the "nfc_hce" family (virtual pairs:
+ * list with counters, link options, create, destroy). See transport_nfc.h.
  */
 #include "terminal/transport_nfc.h"
 #include "nfcnl/nfcnl.h"
@@ -24,26 +23,13 @@
 #include <linux/nfc.h>
 #include <linux/nfc_hce.h>
 
-#include <netlink/genl/ctrl.h>
-#include <netlink/genl/genl.h>
-#include <netlink/msg.h>
-#include <netlink/netlink.h>
-
 #define NFC_PRESENT_MS_DEFAULT 10000
 #define NFC_TIMEOUT_MS_DEFAULT 5000
-#define NFC_REQ_TIMEOUT_S 5
 #define NFC_BUSY_RETRY_MS 20
 #define NFC_MAX_DEVS 64
 
-struct nfcnl {
-	struct nl_sock *cmd;	/* requests, replies, acks */
-	int nfc_fam;
-	int hce_fam;		/* -1: nfc_hce not loaded */
-};
-
 struct nfc_priv {
-	struct nfcnl nl;	/* devices, virtual pairs, link options */
-	struct hce_nfcnl *hn;	/* the card session: DEV_UP, polls, events (nfcnl/reader.h) */
+	struct hce_nfcnl *nl;	/* lib/nfcnl: devices, pairs, DEV_UP, polls, events */
 	uint32_t reader;
 	int fd;			/* raw socket, -1 when none */
 	int lockfd;		/* reader lock (hce_nfcnl_reader_lock), -1 when not held */
@@ -71,275 +57,80 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* ---- netlink requests ---- */
+/* ---- netlink (lib/nfcnl) ---- */
 
-struct req {
-	int err;			/* 1 while running, then 0 or -errno */
-	int maxattr;
-	int (*valid)(struct nlattr **tb, void *arg);
-	void *arg;
-	int cb_err;
-};
-
-static int req_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+/* A lib/nfcnl handle; -ENODEV (err says why) without the nfc family. nfc_hce may be absent. */
+static int tn_open(struct hce_nfcnl **nl, char *err, size_t errlen)
 {
-	struct req *r = arg;
+	int rc = hce_nfcnl_open(nl);
 
-	(void)nla;
-	r->err = e->error ? e->error : 0;
-	return NL_STOP;
-}
-
-static int req_finish(struct nl_msg *m, void *arg)
-{
-	struct req *r = arg;
-
-	(void)m;
-	r->err = 0;
-	return NL_SKIP;
-}
-
-static int req_ack(struct nl_msg *m, void *arg)
-{
-	struct req *r = arg;
-
-	(void)m;
-	r->err = 0;
-	return NL_STOP;
-}
-
-static int req_valid(struct nl_msg *m, void *arg)
-{
-	struct req *r = arg;
-	struct nlattr *tb[NFC_ATTR_MAX > NFC_HCE_ATTR_MAX ? NFC_ATTR_MAX + 1 : NFC_HCE_ATTR_MAX + 1];
-	int rc;
-
-	if (!r->valid || r->cb_err)
-		return NL_SKIP;
-	if (genlmsg_parse(nlmsg_hdr(m), 0, tb, r->maxattr, NULL))
-		return NL_SKIP;
-	rc = r->valid(tb, r->arg);
-	if (rc)
-		r->cb_err = rc;
-	return NL_SKIP;
-}
-
-/* Sends msg (freed here) on the command socket and runs valid per reply until the ack. */
-static int tn_exec(struct nfcnl *n, struct nl_msg *msg, int maxattr,
-		   int (*valid)(struct nlattr **tb, void *arg), void *arg)
-{
-	struct req r = { .err = 1, .maxattr = maxattr, .valid = valid, .arg = arg };
-	struct nl_cb *cb;
-	int rc;
-
-	cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!cb) {
-		nlmsg_free(msg);
-		return -ENOMEM;
-	}
-	nl_cb_err(cb, NL_CB_CUSTOM, req_error, &r);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, req_finish, &r);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, req_ack, &r);
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, req_valid, &r);
-	rc = nl_send_auto(n->cmd, msg);
-	nlmsg_free(msg);
-	if (rc < 0) {
-		nl_cb_put(cb);
-		return -EIO;
-	}
-	while (r.err > 0) {
-		rc = nl_recvmsgs(n->cmd, cb);
-		if (rc < 0 && r.err > 0) {
-			r.err = rc == -NLE_AGAIN ? -ETIMEDOUT : -EIO;
-			break;
-		}
-	}
-	nl_cb_put(cb);
-	if (r.err)
-		return r.err;
-	return r.cb_err;
-}
-
-static struct nl_msg *tn_new(int fam, uint8_t cmd, int flags)
-{
-	struct nl_msg *msg = nlmsg_alloc();
-
-	if (!msg)
-		return NULL;
-	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, fam, 0, flags, cmd, 1)) {
-		nlmsg_free(msg);
-		return NULL;
-	}
-	return msg;
-}
-
-static void tn_close(struct nfcnl *n)
-{
-	if (n->cmd)
-		nl_socket_free(n->cmd);
-	n->cmd = NULL;
-}
-
-static int tn_open(struct nfcnl *n, char *err, size_t errlen)
-{
-	struct timeval tv = { .tv_sec = NFC_REQ_TIMEOUT_S };
-
-	memset(n, 0, sizeof(*n));
-	n->hce_fam = -1;
-	/*
-	 * hce_nfcnl_connect(): a port id no recently closed socket of ours had. The NFC core
-	 * stops a poll from deferred work that matches the closed socket by port id only
-	 * (Documentation/nfc-hce.rst); a reopened socket with the old port would have the
-	 * reader's START_POLL stopped by the old socket's late cleanup.
-	 */
-	n->cmd = nl_socket_alloc();
-	if (!n->cmd || hce_nfcnl_connect(n->cmd)) {
-		snprintf(err, errlen, "netlink: cannot open a generic netlink socket");
-		goto fail;
-	}
-	setsockopt(nl_socket_get_fd(n->cmd), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	n->nfc_fam = genl_ctrl_resolve(n->cmd, NFC_GENL_NAME);
-	if (n->nfc_fam < 0) {
+	if (rc == -ENOENT) {
 		snprintf(err, errlen, "netlink: no \"%s\" family (is the nfc module loaded?)",
 			 NFC_GENL_NAME);
-		goto fail;
+		return -ENODEV;
 	}
-	n->hce_fam = genl_ctrl_resolve(n->cmd, NFC_HCE_GENL_NAME);
-	if (n->hce_fam < 0)
-		n->hce_fam = -1;
+	if (rc) {
+		snprintf(err, errlen, "netlink: cannot open the nfc netlink sockets: %s",
+			 strerror(-rc));
+		return -ENODEV;
+	}
+	hce_nfcnl_hce_resolve(*nl);	/* absent: the pair requests fail with -EOPNOTSUPP */
 	return 0;
-fail:
-	tn_close(n);
-	return -ENODEV;
+}
+
+static bool have_hce(const struct hce_nfcnl *nl)
+{
+	int nfc, hce;
+
+	hce_nfcnl_family_ids(nl, &nfc, &hce);
+	return hce >= 0;
 }
 
 /* ---- devices ---- */
 
-struct devlist {
-	uint32_t idx[NFC_MAX_DEVS];
-	char name[NFC_MAX_DEVS][32];
-	size_t n;
-};
-
-static int dev_cb(struct nlattr **tb, void *arg)
+/* Every card device of nfc_hce (GET_DEVICE) with its counters (GET_STATS), up to max. */
+static int hce_pairs(struct hce_nfcnl *nl, struct hce_term_nfc_pair *p, size_t max, size_t *n)
 {
-	struct devlist *d = arg;
-
-	if (!tb[NFC_ATTR_DEVICE_INDEX] || d->n >= NFC_MAX_DEVS)
-		return 0;
-	d->idx[d->n] = nla_get_u32(tb[NFC_ATTR_DEVICE_INDEX]);
-	d->name[d->n][0] = '\0';
-	if (tb[NFC_ATTR_DEVICE_NAME])
-		snprintf(d->name[d->n], sizeof(d->name[0]), "%s",
-			 (const char *)nla_data(tb[NFC_ATTR_DEVICE_NAME]));
-	d->n++;
-	return 0;
-}
-
-static int nfc_devices(struct nfcnl *n, struct devlist *d)
-{
-	struct nl_msg *msg = tn_new(n->nfc_fam, NFC_CMD_GET_DEVICE, NLM_F_DUMP);
-
-	memset(d, 0, sizeof(*d));
-	if (!msg)
-		return -ENOMEM;
-	return tn_exec(n, msg, NFC_ATTR_MAX, dev_cb, d);
-}
-
-struct pairlist {
-	struct hce_term_nfc_pair *p;
-	size_t max;
-	size_t n;
-};
-
-static int pair_cb(struct nlattr **tb, void *arg)
-{
-	struct pairlist *l = arg;
-	struct hce_term_nfc_pair *p;
-	uint32_t card;
-	size_t i;
-
-	if (!tb[NFC_HCE_ATTR_DEVICE_INDEX])
-		return 0;
-	card = nla_get_u32(tb[NFC_HCE_ATTR_DEVICE_INDEX]);
-	for (i = 0; i < l->n && l->p[i].card != card; i++)
-		;
-	if (i == l->n) {
-		if (l->n >= l->max)
-			return 0;
-		p = &l->p[l->n++];
-		memset(p, 0, sizeof(*p));
-		p->card = card;
-		p->reader = UINT32_MAX;
-	} else {
-		p = &l->p[i];
-	}
-	if (tb[NFC_HCE_ATTR_READER_INDEX])
-		p->reader = nla_get_u32(tb[NFC_HCE_ATTR_READER_INDEX]);
-	if (tb[NFC_HCE_ATTR_BOUND])
-		p->bound = nla_get_u8(tb[NFC_HCE_ATTR_BOUND]);
-	if (tb[NFC_HCE_ATTR_LISTENING])
-		p->listening = nla_get_u8(tb[NFC_HCE_ATTR_LISTENING]);
-	if (tb[NFC_HCE_ATTR_BITRATE])
-		p->bitrate = nla_get_u32(tb[NFC_HCE_ATTR_BITRATE]);
-	if (tb[NFC_HCE_ATTR_FIELD_LOSS_AFTER])
-		p->field_loss_after = nla_get_u32(tb[NFC_HCE_ATTR_FIELD_LOSS_AFTER]);
-	if (tb[NFC_HCE_ATTR_DROP_EVERY])
-		p->drop_every = nla_get_u32(tb[NFC_HCE_ATTR_DROP_EVERY]);
-	if (tb[NFC_HCE_ATTR_STATS]) {
-		struct nlattr *s;
-		int rem;
-
-		nla_for_each_nested(s, tb[NFC_HCE_ATTR_STATS], rem) {
-			uint64_t v;
-
-			if (nla_len(s) != 8)
-				continue;
-			v = nla_get_u64(s);
-			switch (nla_type(s)) {
-			case NFC_HCE_STATS_ACTIVATIONS: p->activations = v; break;
-			case NFC_HCE_STATS_CAPDUS: p->capdus = v; break;
-			case NFC_HCE_STATS_FIELD_LOSSES: p->field_losses = v; break;
-			case NFC_HCE_STATS_DEADLINE_EXPIRIES: p->deadline_expiries = v; break;
-			case NFC_HCE_STATS_FRAMES: p->frames = v; break;
-			case NFC_HCE_STATS_RETRANSMISSIONS: p->retransmissions = v; break;
-			default: break;
-			}
-		}
-	}
-	return 0;
-}
-
-static int hce_pairs(struct nfcnl *n, struct pairlist *l)
-{
-	struct nl_msg *msg;
+	struct hce_nfcnl_card cards[NFC_MAX_DEVS];
+	size_t nc, i;
 	int rc;
 
-	if (n->hce_fam < 0)
+	*n = 0;
+	if (!have_hce(nl))
 		return -EOPNOTSUPP;
-	msg = tn_new(n->hce_fam, NFC_HCE_CMD_GET_DEVICE, NLM_F_DUMP);
-	if (!msg)
-		return -ENOMEM;
-	rc = tn_exec(n, msg, NFC_HCE_ATTR_MAX, pair_cb, l);
+	rc = hce_nfcnl_cards(nl, cards, max < NFC_MAX_DEVS ? max : NFC_MAX_DEVS, &nc);
 	if (rc)
 		return rc;
-	msg = tn_new(n->hce_fam, NFC_HCE_CMD_GET_STATS, NLM_F_DUMP);
-	if (!msg)
-		return -ENOMEM;
-	return tn_exec(n, msg, NFC_HCE_ATTR_MAX, pair_cb, l);
+	for (i = 0; i < nc; i++) {
+		const struct hce_nfcnl_card *c = &cards[i];
+		struct hce_nfcnl_stats st;
+
+		rc = hce_nfcnl_stats(nl, c->index, &st);
+		if (rc)
+			return rc;
+		p[i] = (struct hce_term_nfc_pair){
+			.card = c->index, .reader = c->has_reader ? c->reader : UINT32_MAX,
+			.bound = c->bound, .listening = c->listening, .bitrate = c->bitrate,
+			.field_loss_after = c->field_loss_after, .drop_every = c->drop_every,
+			.activations = st.activations, .capdus = st.capdus,
+			.field_losses = st.field_losses, .deadline_expiries = st.deadline_expiries,
+			.frames = st.frames, .retransmissions = st.retransmissions,
+		};
+	}
+	*n = nc;
+	return 0;
 }
 
 /* Finds the reader device named by spec ("nfcN", an index, or NULL). */
-static int find_reader(struct nfcnl *n, const char *spec, uint32_t *reader, char *err,
+static int find_reader(struct hce_nfcnl *nl, const char *spec, uint32_t *reader, char *err,
 		       size_t errlen)
 {
 	struct hce_term_nfc_pair pairs[NFC_MAX_DEVS];
-	struct pairlist pl = { .p = pairs, .max = NFC_MAX_DEVS };
-	struct devlist d;
-	size_t i, j;
+	struct hce_nfcnl_dev d[NFC_MAX_DEVS];
+	size_t nd, np = 0, i, j;
 	int rc;
 
-	rc = nfc_devices(n, &d);
+	rc = hce_nfcnl_devices(nl, d, NFC_MAX_DEVS, &nd);
 	if (rc) {
 		snprintf(err, errlen, "nfc GET_DEVICE: %s", strerror(-rc));
 		return rc;
@@ -348,27 +139,27 @@ static int find_reader(struct nfcnl *n, const char *spec, uint32_t *reader, char
 		char *end;
 		unsigned long v = strtoul(spec, &end, 10);
 
-		for (i = 0; i < d.n; i++)
-			if (!strcmp(d.name[i], spec) || (!*end && end != spec && d.idx[i] == v)) {
-				*reader = d.idx[i];
+		for (i = 0; i < nd; i++)
+			if (!strcmp(d[i].name, spec) || (!*end && end != spec && d[i].index == v)) {
+				*reader = d[i].index;
 				return 0;
 			}
 		snprintf(err, errlen, "no nfc device '%s'", spec);
 		return -ENODEV;
 	}
-	if (n->hce_fam >= 0 && !hce_pairs(n, &pl)) {
-		for (i = 0; i < pl.n; i++)
+	if (!hce_pairs(nl, pairs, NFC_MAX_DEVS, &np)) {
+		for (i = 0; i < np; i++)
 			if (pairs[i].reader != UINT32_MAX) {
 				*reader = pairs[i].reader;
 				return 0;
 			}
 	}
 	/* any nfc device that is not a card device */
-	for (i = 0; i < d.n; i++) {
-		for (j = 0; j < pl.n && pairs[j].card != d.idx[i]; j++)
+	for (i = 0; i < nd; i++) {
+		for (j = 0; j < np && pairs[j].card != d[i].index; j++)
 			;
-		if (j == pl.n) {
-			*reader = d.idx[i];
+		if (j == np) {
+			*reader = d[i].index;
 			return 0;
 		}
 	}
@@ -377,17 +168,16 @@ static int find_reader(struct nfcnl *n, const char *spec, uint32_t *reader, char
 }
 
 /* Card device of the virtual pair whose reader is reader. */
-static int pair_of_reader(struct nfcnl *n, uint32_t reader, uint32_t *card)
+static int pair_of_reader(struct hce_nfcnl *nl, uint32_t reader, uint32_t *card)
 {
 	struct hce_term_nfc_pair pairs[NFC_MAX_DEVS];
-	struct pairlist pl = { .p = pairs, .max = NFC_MAX_DEVS };
-	size_t i;
+	size_t n, i;
 	int rc;
 
-	rc = hce_pairs(n, &pl);
+	rc = hce_pairs(nl, pairs, NFC_MAX_DEVS, &n);
 	if (rc)
 		return rc;
-	for (i = 0; i < pl.n; i++)
+	for (i = 0; i < n; i++)
 		if (pairs[i].reader == reader) {
 			*card = pairs[i].card;
 			return 0;
@@ -395,25 +185,13 @@ static int pair_of_reader(struct nfcnl *n, uint32_t reader, uint32_t *card)
 	return -ENODEV;
 }
 
-static int vpair_set(struct nfcnl *n, uint32_t card, const struct hce_term_nfc_link *l)
+static int vpair_set(struct hce_nfcnl *nl, uint32_t card, const struct hce_term_nfc_link *l)
 {
-	struct nl_msg *msg;
+	const struct hce_nfcnl_link link = { l->bitrate, l->field_loss_after, l->drop_every };
 
-	if (n->hce_fam < 0)
+	if (!have_hce(nl))
 		return -EOPNOTSUPP;
-	msg = tn_new(n->hce_fam, NFC_HCE_CMD_VPAIR_SET, 0);
-	if (!msg)
-		return -ENOMEM;
-	if (nla_put_u32(msg, NFC_HCE_ATTR_DEVICE_INDEX, card) ||
-	    (l->bitrate >= 0 && nla_put_u32(msg, NFC_HCE_ATTR_BITRATE, (uint32_t)l->bitrate)) ||
-	    (l->field_loss_after >= 0 &&
-	     nla_put_u32(msg, NFC_HCE_ATTR_FIELD_LOSS_AFTER, (uint32_t)l->field_loss_after)) ||
-	    (l->drop_every >= 0 &&
-	     nla_put_u32(msg, NFC_HCE_ATTR_DROP_EVERY, (uint32_t)l->drop_every))) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	return tn_exec(n, msg, NFC_HCE_ATTR_MAX, NULL, NULL);
+	return hce_nfcnl_vpair_set(nl, card, &link);
 }
 
 /* ---- card session ---- */
@@ -424,7 +202,7 @@ static void fault_clear(struct nfc_priv *p)
 
 	if (!p->fault_frame)
 		return;
-	vpair_set(&p->nl, p->fault_card, &l);
+	vpair_set(p->nl, p->fault_card, &l);
 	p->fault_frame = 0;
 }
 
@@ -463,7 +241,7 @@ static int card_connect(struct hce_term_transport *t)
 			p->lockfd = rc;
 		}
 		act.timeout_ms = (int)left;
-		rc = hce_nfcnl_reader_activate(p->hn, p->reader, &act, &tg, &step);
+		rc = hce_nfcnl_reader_activate(p->nl, p->reader, &act, &tg, &step);
 		if (rc >= 0) {
 			p->fd = rc;
 			p->dead = false;
@@ -480,7 +258,7 @@ static int card_connect(struct hce_term_transport *t)
 			}
 			if ((rc == -ENODEV || rc == -ENETDOWN) && !powered) {
 				/* powered down meanwhile: power it again */
-				hce_nfcnl_dev_up(p->hn, p->reader);
+				hce_nfcnl_dev_up(p->nl, p->reader);
 				powered = true;
 				continue;
 			}
@@ -609,8 +387,7 @@ static void nfc_close(struct hce_term_transport *t)
 		return;
 	card_disconnect(p);
 	fault_clear(p);
-	hce_nfcnl_close(p->hn);
-	tn_close(&p->nl);
+	hce_nfcnl_close(p->nl);
 	free(p);
 }
 
@@ -638,16 +415,10 @@ int hce_term_transport_nfc(struct hce_term_transport *t, const struct hce_term_n
 	rc = tn_open(&p->nl, t->err, sizeof(t->err));
 	if (rc)
 		goto fail;
-	rc = hce_nfcnl_open(&p->hn);
-	if (rc) {
-		snprintf(t->err, sizeof(t->err), "netlink: cannot subscribe to the nfc events");
-		rc = -ENODEV;
-		goto fail_nl;
-	}
-	rc = find_reader(&p->nl, o ? o->reader : NULL, &p->reader, t->err, sizeof(t->err));
+	rc = find_reader(p->nl, o ? o->reader : NULL, &p->reader, t->err, sizeof(t->err));
 	if (rc)
 		goto fail_nl;
-	rc = hce_nfcnl_dev_up(p->hn, p->reader);
+	rc = hce_nfcnl_dev_up(p->nl, p->reader);
 	if (rc && rc != -EALREADY && rc != -EBUSY) {
 		snprintf(t->err, sizeof(t->err), "nfc DEV_UP of reader %u: %s", p->reader,
 			 strerror(-rc));
@@ -660,9 +431,9 @@ int hce_term_transport_nfc(struct hce_term_transport *t, const struct hce_term_n
 		struct hce_term_nfc_link l = { .bitrate = -1, .drop_every = -1,
 					       .field_loss_after = o->field_loss_once };
 
-		rc = pair_of_reader(&p->nl, p->reader, &p->fault_card);
+		rc = pair_of_reader(p->nl, p->reader, &p->fault_card);
 		if (!rc)
-			rc = vpair_set(&p->nl, p->fault_card, &l);
+			rc = vpair_set(p->nl, p->fault_card, &l);
 		if (rc) {
 			snprintf(t->err, sizeof(t->err), "field loss fault on reader %u: %s",
 				 p->reader, strerror(-rc));
@@ -681,8 +452,7 @@ fail_open:
 	t->ops = NULL;
 	t->priv = NULL;
 fail_nl:
-	hce_nfcnl_close(p->hn);
-	tn_close(&p->nl);
+	hce_nfcnl_close(p->nl);
 fail:
 	free(p);
 	return rc;
@@ -707,92 +477,74 @@ uint32_t hce_term_nfc_reader_index(const struct hce_term_transport *t)
 int hce_term_nfc_pairs(struct hce_term_nfc_pair *out, size_t max, size_t *n, char *err,
 		       size_t errlen)
 {
-	struct pairlist pl = { .p = out, .max = max };
-	struct nfcnl nl;
+	struct hce_nfcnl *nl;
 	int rc;
 
 	*n = 0;
 	rc = tn_open(&nl, err, errlen);
 	if (rc)
 		return rc;
-	rc = hce_pairs(&nl, &pl);
+	rc = hce_pairs(nl, out, max, n);
 	if (rc)
 		snprintf(err, errlen, "nfc_hce GET_DEVICE: %s%s", strerror(-rc),
 			 rc == -EOPNOTSUPP ? " (nfc_hce not loaded)" : "");
-	tn_close(&nl);
-	*n = pl.n;
+	hce_nfcnl_close(nl);
 	return rc;
 }
 
 int hce_term_nfc_link_set(const char *reader, const struct hce_term_nfc_link *l, char *err,
 			  size_t errlen)
 {
-	struct nfcnl nl;
+	struct hce_nfcnl *nl;
 	uint32_t r, card;
 	int rc;
 
 	rc = tn_open(&nl, err, errlen);
 	if (rc)
 		return rc;
-	rc = find_reader(&nl, reader, &r, err, errlen);
+	rc = find_reader(nl, reader, &r, err, errlen);
 	if (!rc) {
-		rc = pair_of_reader(&nl, r, &card);
+		rc = pair_of_reader(nl, r, &card);
 		if (rc)
 			snprintf(err, errlen, "reader %u is not the reader of a virtual pair", r);
 	}
 	if (!rc) {
-		rc = vpair_set(&nl, card, l);
+		rc = vpair_set(nl, card, l);
 		if (rc)
 			snprintf(err, errlen, "nfc_hce VPAIR_SET: %s", strerror(-rc));
 	}
-	tn_close(&nl);
+	hce_nfcnl_close(nl);
 	return rc;
 }
 
-/*
- * A lib/nfcnl handle with the nfc_hce family resolved, for one request: -ENODEV without the
- * nfc family (err says so, as tn_open() does), -EOPNOTSUPP without nfc_hce (err untouched).
- */
-static int hn_open(struct hce_nfcnl **nl, char *err, size_t errlen)
+/* VPAIR_CREATE (card and reader out) or VPAIR_DESTROY of *card. */
+static int vpair(bool create, uint32_t *card, uint32_t *reader, char *err, size_t errlen)
 {
-	if (hce_nfcnl_open(nl)) {
-		snprintf(err, errlen, "netlink: no \"%s\" family (is the nfc module loaded?)",
-			 NFC_GENL_NAME);
-		return -ENODEV;
-	}
-	if (hce_nfcnl_hce_resolve(*nl))
-		return -EOPNOTSUPP;
-	return 0;
+	struct hce_nfcnl *nl;
+	int rc;
+
+	rc = tn_open(&nl, err, errlen);
+	if (rc)
+		return rc;
+	if (!have_hce(nl))
+		rc = -EOPNOTSUPP;
+	else
+		rc = create ? hce_nfcnl_vpair_create(nl, card, reader) :
+			      hce_nfcnl_vpair_destroy(nl, *card);
+	if (rc && create)
+		snprintf(err, errlen, "nfc_hce VPAIR_CREATE: %s", strerror(-rc));
+	else if (rc)
+		snprintf(err, errlen, "nfc_hce VPAIR_DESTROY %u: %s", *card, strerror(-rc));
+	hce_nfcnl_close(nl);
+	return rc;
 }
 
 int hce_term_nfc_pair_create(uint32_t *card, uint32_t *reader, char *err, size_t errlen)
 {
-	struct hce_nfcnl *nl = NULL;
-	int rc;
-
-	rc = hn_open(&nl, err, errlen);
-	if (rc == -ENODEV)
-		return rc;
-	if (!rc)
-		rc = hce_nfcnl_vpair_create(nl, card, reader);
-	if (rc)
-		snprintf(err, errlen, "nfc_hce VPAIR_CREATE: %s", strerror(-rc));
-	hce_nfcnl_close(nl);
-	return rc;
+	return vpair(true, card, reader, err, errlen);
 }
 
 int hce_term_nfc_pair_destroy(uint32_t card, char *err, size_t errlen)
 {
-	struct hce_nfcnl *nl = NULL;
-	int rc;
-
-	rc = hn_open(&nl, err, errlen);
-	if (rc == -ENODEV)
-		return rc;
-	if (!rc)
-		rc = hce_nfcnl_vpair_destroy(nl, card);
-	if (rc)
-		snprintf(err, errlen, "nfc_hce VPAIR_DESTROY %u: %s", card, strerror(-rc));
-	hce_nfcnl_close(nl);
-	return rc;
+	return vpair(false, &card, NULL, err, errlen);
 }

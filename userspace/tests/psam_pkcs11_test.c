@@ -328,7 +328,7 @@ TEST_F(tok, clear_psam_with_tac_key_still_fails_a_bad_tac)
 	EXPECT_STREQ("tac-invalid", res.rec.result);
 }
 
-TEST_F(tok, wrong_pin_missing_label_and_missing_pin_file_are_clear_errors)
+TEST_F(tok, wrong_pin_long_pin_missing_label_and_missing_pin_file_are_clear_errors)
 {
 	struct hce_psam psam;
 	struct hce_term term;
@@ -365,6 +365,20 @@ TEST_F(tok, wrong_pin_missing_label_and_missing_pin_file_are_clear_errors)
 	ASSERT_EQ(0, hce_psam_parse(&psam, "t.conf", text, strlen(text), err, sizeof(err)));
 	EXPECT_EQ(-1, hce_psam_open_token(&psam, err, sizeof(err)));
 	EXPECT_NE(NULL, strstr(err, "/nonexistent/psam.pin")) TH_LOG("%s", err);
+	hce_psam_wipe(&psam);
+
+	/* a PIN line longer than the reader takes is refused, not cut and tried */
+	f = fopen(bad_pin, "w");
+	ASSERT_NE(NULL, f);
+	for (int i = 0; i < 300; i++)
+		fputc('7', f);
+	fputc('\n', f);
+	fclose(f);
+	token_text(text, sizeof(text), bad_pin, "hce-mk-dpk-1", "");
+	ASSERT_EQ(0, hce_psam_parse(&psam, "t.conf", text, strlen(text), err, sizeof(err)));
+	EXPECT_EQ(-1, hce_psam_open_token(&psam, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "too long")) TH_LOG("%s", err);
+	EXPECT_EQ(NULL, strstr(err, "7777")) TH_LOG("%s", err);
 	hce_psam_wipe(&psam);
 
 	/* the right PIN opens it, and finds the key */

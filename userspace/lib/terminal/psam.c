@@ -42,21 +42,22 @@ const char *hce_psam_error(const struct hce_psam *psam)
 static int read_pin(struct hce_psam_token *tk, char pin[PSAM_PIN_MAX])
 {
 	FILE *f = fopen(tk->pin_file, "r");
-	size_t n;
+	size_t n, got;
 
 	if (!f) {
 		snprintf(tk->err, sizeof(tk->err), "PSAM token '%s': pin-file %s: %s", tk->label,
 			 tk->pin_file, strerror(errno));
 		return -1;
 	}
-	n = fread(pin, 1, PSAM_PIN_MAX - 1, f);
+	got = fread(pin, 1, PSAM_PIN_MAX - 1, f);
 	fclose(f);
-	pin[n] = '\0';
+	pin[got] = '\0';
 	n = strcspn(pin, "\r\n");
 	pin[n] = '\0';
-	if (!n) {
-		snprintf(tk->err, sizeof(tk->err), "PSAM token '%s': pin-file %s is empty",
-			 tk->label, tk->pin_file);
+	if (!n || (n == got && got == PSAM_PIN_MAX - 1)) {
+		hce_wipe(pin, PSAM_PIN_MAX);
+		snprintf(tk->err, sizeof(tk->err), "PSAM token '%s': pin-file %s: %s", tk->label,
+			 tk->pin_file, n ? "the PIN line is too long" : "empty");
 		return -1;
 	}
 	return 0;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * nfcnl.c - all generic netlink use of hced; see nfcnl.h.
+ * nfcnl.c - all generic netlink use of the userspace programs; see nfcnl.h.
  *
  * Requests go through libnl (nl_send_auto + nl_recvmsgs with per-request callbacks, replies
  * matched by sequence). The two receive paths that see traffic (the "nfc" event socket and the

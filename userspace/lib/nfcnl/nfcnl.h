@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * nfcnl.h - all generic netlink use of hced (and of its reader-side test tool), in one place,
- * neard style:
+ * nfcnl.h - all generic netlink use of the project's userspace (hced, hce-terminal's kernel
+ * transport, hce-pn532, the apdu-rtt benchmark, the reader test tool), in one place, neard
+ * style (the reader side on top of it: reader.h):
  *   - a command socket for requests and their replies (nothing else arrives on it);
  *   - an event socket that joins the "nfc" family's "events" multicast group;
  *   - an owner socket per bound card device: it sends NFC_HCE_CMD_BIND, so the kernel unicasts

@@ -65,7 +65,8 @@ struct hce_nfcnl_activate {
  *   DEV_UP, START_POLL, GET_TARGET (-ENOENT: the target vanished), CONNECT: that errno;
  *   WAIT: -ETIMEDOUT (nothing in the field by timeout_ms) or a negative value of o->wait,
  *         both after NFC_CMD_STOP_POLL;
- *   EVENTS: -ENODEV (NFC_EVENT_DEVICE_REMOVED for reader) or the event socket's errno.
+ *   EVENTS: -ENODEV (NFC_EVENT_DEVICE_REMOVED for reader), the event socket's errno, or that
+ *           of the GET_TARGET asked after lost events (the poll keeps running).
  */
 int hce_nfcnl_reader_activate(struct hce_nfcnl *nl, uint32_t reader,
 			      const struct hce_nfcnl_activate *o, struct hce_nfcnl_target *tg,

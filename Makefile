@@ -1,7 +1,7 @@
 # linux-hce top-level Makefile.
 #   make            build the kernel modules (W=1) and all userspace programs
 #   make check      install prerequisites, build, run every test (host and VM); ends "N passed, N failed"
-#   make demo       the quick-start demo: boot the VM and pay a fare at the virtual gate
+#   make demo       the quick-start demo: a fare at the virtual gate, a web top-up arriving on the phone, a fare cleared at the issuer
 #   make bench      benchmarks (not part of check)
 #   make checkpatch checkpatch --strict on the kernel sources
 

@@ -441,4 +441,59 @@ TEST(vault_read_pin_first_line_from_file_or_fd)
 	close(p[0]);
 }
 
+/*
+ * hced and the wallet's sync agent unlock the same card file, possibly at the same moment:
+ * the attempt counter's compare-and-set race must never fail a right PIN, and leaves the
+ * counter at 0.
+ */
+TEST_F(vault, concurrent_unlocks_of_one_file_all_succeed)
+{
+	struct hce_vault_cfg cfg = self->cfg;
+	pid_t kids[3];
+	int i, status, fails = 0;
+
+	ASSERT_EQ(0, hce_vault_seal(self->v, &self->keys, PIN, 6, 0));
+	hce_vault_close(self->v);
+	self->v = NULL;
+	cfg.create_db = false;
+	cfg.now = NULL;		/* each process its own clock: the real one */
+	cfg.sleep = NULL;
+	for (i = 0; i < 3; i++) {
+		kids[i] = fork();
+		ASSERT_LE(0, kids[i]);
+		if (!kids[i]) {
+			char err[HCE_VAULT_ERR_MAX];
+			struct hce_vault *v;
+			int n, bad = 0;
+
+			for (n = 0; n < 40; n++) {
+				if (hce_vault_open(self->db, &cfg, &v, err)) {
+					fprintf(stderr, "open: %s\n", err);
+					bad++;
+					continue;
+				}
+				if (hce_vault_unlock(v, PIN, 6)) {
+					fprintf(stderr, "unlock: %s\n", hce_vault_errmsg(v));
+					bad++;
+				}
+				hce_vault_close(v);
+			}
+			_exit(bad ? 1 : 0);
+		}
+	}
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(kids[i], waitpid(kids[i], &status, 0));
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			fails++;
+	}
+	EXPECT_EQ(0, fails);
+	reopen(self, _metadata);
+	{
+		struct hce_vault_info info;
+
+		ASSERT_EQ(0, hce_vault_info(self->v, &info));
+		EXPECT_EQ(0U, info.failures);
+	}
+}
+
 TEST_HARNESS_MAIN

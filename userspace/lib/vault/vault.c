@@ -529,8 +529,9 @@ static int write_counter(struct hce_vault *v, const struct vault_row *r, uint32_
 	if (rc != SQLITE_DONE)
 		return fail(v, -EIO, "vault: cannot record the attempt: %s",
 			    sqlite3_errmsg(v->db));
+	/* another process counted or reset an attempt since r was read: the caller re-reads */
 	if (sqlite3_changes(v->db) != 1)
-		return fail(v, -EIO, "vault: record changed under us (concurrent unlock?)");
+		return fail(v, -EAGAIN, "vault: record changed under us (concurrent unlock)");
 	return 0;
 }
 
@@ -820,13 +821,19 @@ int hce_vault_unlock(struct hce_vault *v, const char *pin, size_t pin_len)
 	struct vault_row r;
 	uint8_t hdr[8 + SALT_LEN];
 	int64_t now, elapsed;
-	unsigned int delay;
+	unsigned int delay, races = 0;
 	int ret;
 
 	hce_vault_lock(v);
 	if (pin && (pin_len < HCE_VAULT_PIN_MIN || pin_len > HCE_VAULT_PIN_MAX))
 		return fail(v, -EINVAL, "PIN must be %d..%d bytes", HCE_VAULT_PIN_MIN,
 			    HCE_VAULT_PIN_MAX);
+	/*
+	 * Two processes unlocking one card file (hced and the wallet's sync agent at boot) race
+	 * on the attempt counter's compare-and-set: the loser reads the row again and counts its
+	 * attempt on top (bounded: a counter moving forever is an attack, not a race).
+	 */
+again:
 	ret = read_row(v, &r);
 	if (ret)
 		return ret;
@@ -856,6 +863,10 @@ int hce_vault_unlock(struct hce_vault *v, const char *pin, size_t pin_len)
 	}
 	/* Count the attempt before evaluating it: a kill now still costs a try. */
 	ret = write_counter(v, &r, r.failures + 1, now);
+	if (ret == -EAGAIN && ++races < 8) {
+		hce_vault_lock(v);
+		goto again;
+	}
 	if (ret)
 		goto out;
 	r.failures++;
@@ -888,6 +899,18 @@ int hce_vault_unlock(struct hce_vault *v, const char *pin, size_t pin_len)
 		goto out;
 	}
 	ret = write_counter(v, &r, 0, 0);
+	/* the right PIN: reset over whatever attempt another process counted meanwhile */
+	while (ret == -EAGAIN && ++races < 8) {
+		struct vault_row cur;
+
+		ret = read_row(v, &cur);
+		if (!ret)
+			ret = verify_row(v, &cur);
+		if (!ret && memcmp(cur.salt, r.salt, SALT_LEN))
+			ret = fail(v, -ESTALE, "vault: re-sealed during the unlock");
+		if (!ret)
+			ret = write_counter(v, &cur, 0, 0);
+	}
 	if (ret)
 		goto out;
 	hce_wipe(s->plain, sizeof(s->plain));

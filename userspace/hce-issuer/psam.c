@@ -43,29 +43,6 @@ static int read_file(const char *what, const char *path, char *buf, size_t cap)
 	return 0;
 }
 
-static int write_blob(const char *path, const char *text)
-{
-	char tmp[4096];
-	FILE *f;
-	int ok;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -1;
-	f = fopen(tmp, "w");
-	if (!f) {
-		fprintf(stderr, "hce-issuer: %s: %s\n", tmp, strerror(errno));
-		return -1;
-	}
-	ok = fputs(text, f) >= 0 && fflush(f) == 0 && fsync(fileno(f)) == 0;
-	ok = (fclose(f) == 0) && ok && chmod(tmp, 0644) == 0 && rename(tmp, path) == 0;
-	if (!ok) {
-		fprintf(stderr, "hce-issuer: %s: %s\n", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
-
 int iss_psam_export(const char *conf_path, const char *pubkey_path, const char *label,
 		    const char *so_pin_file, const char *out)
 {
@@ -136,8 +113,10 @@ int iss_psam_export(const char *conf_path, const char *pubkey_path, const char *
 		fprintf(stderr, "hce-issuer: psam-export: cannot format the blob\n");
 		goto out;
 	}
-	if (write_blob(out, text))
+	if (hce_psam_file_write(out, text, 0644, err, sizeof(err))) {
+		fprintf(stderr, "hce-issuer: psam-export: %s\n", err);
 		goto out;
+	}
 	hce_hex_encode(b.kcv, 3, kcv, sizeof(kcv));
 	hce_hex_encode(fp, 32, fps, sizeof(fps));
 	printf("exported %s (purchase key %d, version %02X) KCV %s for transport key %.16s... "

@@ -48,32 +48,9 @@ static void fp_short(const uint8_t fp[32], char out[17])
 	hce_hex_encode(fp, 8, out, 17);
 }
 
-static int write_file(const char *path, const char *text, mode_t mode)
-{
-	char tmp[4096];
-	FILE *f;
-	int ok;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -1;
-	f = fopen(tmp, "w");
-	if (!f) {
-		fprintf(stderr, "hce-psam: %s: %s\n", tmp, strerror(errno));
-		return -1;
-	}
-	ok = fputs(text, f) >= 0 && fflush(f) == 0 && fsync(fileno(f)) == 0;
-	ok = (fclose(f) == 0) && ok && chmod(tmp, mode) == 0 && rename(tmp, path) == 0;
-	if (!ok) {
-		fprintf(stderr, "hce-psam: %s: %s\n", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
-
 static int cmd_init(struct hce_hsm *h, const char *token, const char *out)
 {
-	char pem[PEM_MAX], fps[17];
+	char pem[PEM_MAX], fps[17], err[512];
 	uint8_t fp[32];
 	int have = hce_hsm_has_object(h, TRANSPORT_LABEL, HCE_HSM_PRIVATE_KEY);
 
@@ -89,8 +66,10 @@ static int cmd_init(struct hce_hsm *h, const char *token, const char *out)
 	fp_short(fp, fps);
 	fprintf(stderr, "hce-psam: token '%s': transport key %s (%s), fingerprint %s...\n", token,
 		TRANSPORT_LABEL, have ? "already there, the same one" : "made", fps);
-	if (out && write_file(out, pem, 0644))
+	if (out && hce_psam_file_write(out, pem, 0644, err, sizeof(err))) {
+		fprintf(stderr, "hce-psam: %s\n", err);
 		return 1;
+	}
 	fputs(pem, stdout);
 	return 0;
 fail:

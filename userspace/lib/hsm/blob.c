@@ -2,8 +2,11 @@
 /* blob.c - the PSAM key blob, text in and out (blob.h). */
 #include "hsm/blob.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "codec/hex.h"
 #include "profile/conf.h"
@@ -114,4 +117,30 @@ int hce_psam_blob_format(const struct hce_psam_blob *b, char *out, size_t cap)
 		     "wrapped = %s\n",
 		     b->label, b->index, b->alg, b->version, kcv, tr, wr);
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+int hce_psam_file_write(const char *path, const char *text, unsigned int mode, char *err,
+			size_t errlen)
+{
+	char tmp[4096];
+	FILE *f;
+	int ok;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	f = fopen(tmp, "w");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	ok = fputs(text, f) >= 0 && fflush(f) == 0 && fsync(fileno(f)) == 0;
+	ok = (fclose(f) == 0) && ok && chmod(tmp, (mode_t)mode) == 0 && rename(tmp, path) == 0;
+	if (!ok) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }

@@ -58,4 +58,12 @@ int hce_psam_blob_format(const struct hce_psam_blob *b, char *out, size_t cap);
 /* The purchase key index of a label "hce-mk-dpk-<1..255>" (no leading zero), or -1. */
 int hce_psam_blob_label_index(const char *label);
 
+/*
+ * Write text to path atomically (a temporary file beside it, fsync, chmod mode, rename): a
+ * blob or a transport public key is never left half written. 0, or -1 with "path: reason"
+ * in err.
+ */
+int hce_psam_file_write(const char *path, const char *text, unsigned int mode, char *err,
+			size_t errlen);
+
 #endif /* HCE_HSM_BLOB_H */

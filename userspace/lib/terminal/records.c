@@ -534,16 +534,18 @@ rollback:
 	return -1;
 }
 
-int hce_term_db_batch_done(struct hce_term_db *db, const char *reqid, const int64_t *ids,
-			   const char *const *results, size_t n)
+/*
+ * BEGIN IMMEDIATE, then sql (one parameter: reqid), which must change exactly the one
+ * pending batch row. 0 with the transaction open, or -1 rolled back with the reason in
+ * db->err.
+ */
+static int begin_on_pending(struct hce_term_db *db, const char *sql, const char *reqid)
 {
 	sqlite3_stmt *st = NULL;
-	size_t i;
 
 	if (sqlite3_exec(db->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(db, "begin");
-	if (sqlite3_prepare_v2(db->db, "UPDATE upload_batches SET state = 'done' WHERE"
-			       " request_id = ? AND state = 'pending'", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_text(st, 1, reqid, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_DONE)
@@ -553,6 +555,24 @@ int hce_term_db_batch_done(struct hce_term_db *db, const char *reqid, const int6
 		goto rollback;
 	}
 	sqlite3_finalize(st);
+	return 0;
+fail:
+	db_fail(db, "batch state");
+rollback:
+	sqlite3_finalize(st);
+	sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+int hce_term_db_batch_done(struct hce_term_db *db, const char *reqid, const int64_t *ids,
+			   const char *const *results, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i;
+
+	if (begin_on_pending(db, "UPDATE upload_batches SET state = 'done' WHERE"
+			     " request_id = ? AND state = 'pending'", reqid))
+		return -1;
 	if (sqlite3_prepare_v2(db->db, "UPDATE records SET uploaded = 1, upload_result = ?"
 			       " WHERE id = ? AND upload_batch = ? AND uploaded = 0", -1, &st,
 			       NULL) != SQLITE_OK)
@@ -606,19 +626,9 @@ int hce_term_db_batch_drop(struct hce_term_db *db, const char *reqid)
 {
 	sqlite3_stmt *st = NULL;
 
-	if (sqlite3_exec(db->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(db, "begin");
-	if (sqlite3_prepare_v2(db->db, "DELETE FROM upload_batches WHERE request_id = ? AND"
-			       " state = 'pending'", -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_text(st, 1, reqid, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto fail;
-	if (sqlite3_changes(db->db) != 1) {
-		snprintf(db->err, sizeof(db->err), "batch %s is not pending", reqid);
-		goto rollback;
-	}
-	sqlite3_finalize(st);
+	if (begin_on_pending(db, "DELETE FROM upload_batches WHERE request_id = ? AND"
+			     " state = 'pending'", reqid))
+		return -1;
 	if (sqlite3_prepare_v2(db->db, "UPDATE records SET upload_batch = NULL WHERE"
 			       " upload_batch = ? AND uploaded = 0", -1, &st, NULL) != SQLITE_OK)
 		goto fail;
@@ -632,7 +642,6 @@ int hce_term_db_batch_drop(struct hce_term_db *db, const char *reqid)
 	return 0;
 fail:
 	db_fail(db, "drop batch");
-rollback:
 	sqlite3_finalize(st);
 	sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;

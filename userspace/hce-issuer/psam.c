@@ -10,8 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "codec/hex.h"
 #include "crypto/crypto.h"
@@ -22,6 +27,23 @@
 
 /* Key version of the purchase keys on the issuer's cards (core.c card_keys: version 1). */
 #define ISS_DPK_VERSION 0x01
+
+/* SHA-256 of the DER SubjectPublicKeyInfo in pem (as hce_hsm_public_pem computes it). */
+static int pem_fingerprint(const char *pem, uint8_t fp[32])
+{
+	BIO *bio = BIO_new_mem_buf(pem, -1);
+	EVP_PKEY *k = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+	unsigned char *der = NULL;
+	unsigned int md_len = 0;
+	int len = k ? i2d_PUBKEY(k, &der) : -1;
+	int ok = len > 0 && EVP_Digest(der, (size_t)len, fp, &md_len, EVP_sha256(), NULL) &&
+		 md_len == 32;
+
+	OPENSSL_free(der);
+	EVP_PKEY_free(k);
+	BIO_free(bio);
+	return ok ? 0 : -1;
+}
 
 static int read_file(const char *what, const char *path, char *buf, size_t cap)
 {
@@ -49,10 +71,10 @@ int iss_psam_export(const char *conf_path, const char *pubkey_path, const char *
 	struct iss_conf c;
 	struct hce_psam_blob b;
 	struct hce_hsm *h = NULL;
-	char err[HCE_HSM_ERR_MAX + 512], so_pin[256], pem[PEM_MAX], wrap_label[40];
-	char text[HCE_BLOB_TEXT_MAX], kcv[7], fps[65];
-	uint8_t fp[32];
-	int index = hce_psam_blob_label_index(label), ret = -1, trusted = 0;
+	char err[HCE_HSM_ERR_MAX + 512], so_pin[256], pem[PEM_MAX], check[PEM_MAX], wrap_label[40];
+	char text[HCE_BLOB_TEXT_MAX], kcv[7], fps[65], short_fp[17];
+	uint8_t fp[32], want[32];
+	int index = hce_psam_blob_label_index(label), ret = -1, trusted = 0, lock;
 
 	memset(&b, 0, sizeof(b));
 	if (index < 0) {
@@ -61,8 +83,29 @@ int iss_psam_export(const char *conf_path, const char *pubkey_path, const char *
 			HCE_HSM_EXPORTABLE_PREFIX);
 		return -1;
 	}
+	/*
+	 * One ceremony at a time per issuer: an exclusive lock on its config file. SoftHSM2's
+	 * file store does not stand two processes adding and deleting objects at once (the
+	 * token disappears from the other's slot list), and the trusted wrapping key must not
+	 * be left behind by a failed export.
+	 */
+	lock = open(conf_path, O_RDONLY | O_CLOEXEC);
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB)) {
+		if (lock >= 0 && errno == EWOULDBLOCK) {
+			fprintf(stderr, "hce-issuer: psam-export: another export is running for %s;"
+				" waiting\n", conf_path);
+			if (!flock(lock, LOCK_EX))
+				goto locked;
+		}
+		fprintf(stderr, "hce-issuer: psam-export: %s: %s\n", conf_path, strerror(errno));
+		if (lock >= 0)
+			close(lock);
+		return -1;
+	}
+locked:
 	if (iss_conf_load(conf_path, &c, err, sizeof(err))) {
 		fprintf(stderr, "hce-issuer: %s\n", err);
+		close(lock);
 		return -1;
 	}
 	if (!c.hsm_pin[0]) {
@@ -81,14 +124,27 @@ int iss_psam_export(const char *conf_path, const char *pubkey_path, const char *
 	}
 	/* so_pin stays (wiped at out) until the trusted key is gone: if the user cannot log
 	 * in below, the SO removes it again */
-	/* one fixed label: a stale one from an interrupted export is replaced */
-	snprintf(wrap_label, sizeof(wrap_label), "hce-psam-wrap");
+	/*
+	 * One label per transport key (its fingerprint): exports for two terminals at once never
+	 * share a wrapping key, and a stale one of this terminal's interrupted export is replaced.
+	 */
+	if (pem_fingerprint(pem, want)) {
+		fprintf(stderr, "hce-issuer: psam-export: %s: not a PEM public key\n", pubkey_path);
+		goto out;
+	}
+	hce_hex_encode(want, 8, short_fp, sizeof(short_fp));
+	snprintf(wrap_label, sizeof(wrap_label), "hce-psam-wrap-%s", short_fp);
 	if (hce_hsm_destroy(h, wrap_label) || hce_hsm_trust_wrap_key(h, wrap_label, pem, fp)) {
 		fprintf(stderr, "hce-issuer: psam-export: token '%s': %s\n", c.hsm_token,
 			hce_hsm_error(h));
 		goto out;
 	}
 	trusted = 1;
+	if (memcmp(fp, want, sizeof(fp))) {
+		fprintf(stderr, "hce-issuer: psam-export: the token's copy of the transport key "
+			"differs from %s\n", pubkey_path);
+		goto out;
+	}
 	hce_hsm_close(h);
 	h = NULL;
 
@@ -98,6 +154,13 @@ int iss_psam_export(const char *conf_path, const char *pubkey_path, const char *
 		goto out;
 	}
 	hce_wipe(c.hsm_pin, sizeof(c.hsm_pin));
+	/* wrap only under the key step 1 trusted: its fingerprint again, from the token */
+	if (hce_hsm_public_pem(h, wrap_label, check, sizeof(check), fp) ||
+	    memcmp(fp, want, sizeof(fp))) {
+		fprintf(stderr, "hce-issuer: psam-export: token '%s': the wrapping key %s is not "
+			"the one trusted for %s\n", c.hsm_token, wrap_label, pubkey_path);
+		goto out;
+	}
 	if (hce_hsm_wrap(h, label, wrap_label, b.wrapped, &b.wrapped_len) ||
 	    hce_hsm_kcv(h, label, b.kcv)) {
 		fprintf(stderr, "hce-issuer: psam-export: token '%s': %s\n", c.hsm_token,
@@ -144,5 +207,6 @@ out:
 	hce_wipe(so_pin, sizeof(so_pin));
 	hce_wipe(c.hsm_pin, sizeof(c.hsm_pin));
 	hce_wipe(&b, sizeof(b));
+	close(lock);
 	return ret;
 }

@@ -55,8 +55,11 @@ bench: deps
 	bench/run
 
 demo: deps
-	$(MAKE) all
-	tools/demo/run
+	@echo "building (make all; the log goes to build/demo/build.log) ..."
+	@mkdir -p build/demo
+	@$(MAKE) -s all > build/demo/build.log 2>&1 || \
+		{ tail -n 30 build/demo/build.log; echo "demo: the build failed"; exit 1; }
+	@tools/demo/run
 
 checkpatch: deps
 	$(CHECKPATCH) --no-tree --strict --terse -f $(KERNEL_SOURCES)

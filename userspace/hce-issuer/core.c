@@ -101,6 +101,7 @@ int iss_conf_load(const char *path, struct iss_conf *ic, char *err, size_t errle
 	ic->max_balance = 100000;
 	snprintf(ic->hsm_module, sizeof(ic->hsm_module), "/usr/lib/softhsm/libsofthsm2.so");
 	snprintf(ic->hsm_token, sizeof(ic->hsm_token), "hce-issuer");
+	ic->purchase_key = 1;
 	if (hce_conf_load(&c, path)) {
 		snprintf(err, errlen, "%s", hce_conf_error(&c));
 		hce_conf_free(&c);
@@ -129,6 +130,7 @@ int iss_conf_load(const char *path, struct iss_conf *ic, char *err, size_t errle
 	    get_text(&c, "hsm", "module", false, ic->hsm_module, sizeof(ic->hsm_module)) ||
 	    get_text(&c, "hsm", "token", false, ic->hsm_token, sizeof(ic->hsm_token)) ||
 	    get_text(&c, "hsm", "pin-file", false, pin_file, sizeof(pin_file)) ||
+	    hce_conf_get_uint(&c, "hsm", "purchase-key", false, 1, 255, &ic->purchase_key) < 0 ||
 	    hce_conf_check_unused(&c))
 		goto out;
 	if (pin_file[0]) {
@@ -198,12 +200,16 @@ static int card_keys(struct iss *s, const uint8_t serial[HCE_ISS_SERIAL_LEN],
 {
 	uint8_t f[8];
 
+	uint8_t pk = (uint8_t)s->conf.purchase_key;
+	char dpk[24];
+
 	memset(k, 0, sizeof(*k));
 	hce_iss_factor(serial, f);
-	k->dpk[0] = (struct hce_key_slot){ true, 1, 1, HCE_ALG_3DES, { 0 } };
+	snprintf(dpk, sizeof(dpk), ISS_MK_DPK_FMT, pk);
+	k->dpk[0] = (struct hce_key_slot){ true, pk, pk, HCE_ALG_3DES, { 0 } };
 	k->dlk[0] = (struct hce_key_slot){ true, 1, 1, HCE_ALG_3DES, { 0 } };
 	k->dtk = (struct hce_key_slot){ true, 0, 1, HCE_ALG_3DES, { 0 } };
-	if (hce_hsm_diversify(s->hsm, ISS_MK_DPK, f, k->dpk[0].key) ||
+	if (hce_hsm_diversify(s->hsm, dpk, f, k->dpk[0].key) ||
 	    hce_hsm_diversify(s->hsm, ISS_MK_DLK, f, k->dlk[0].key) ||
 	    hce_hsm_diversify(s->hsm, ISS_MK_DTK, f, k->dtk.key)) {
 		fprintf(stderr, "hce-issuer: hsm: %s\n", hce_hsm_error(s->hsm));
@@ -376,7 +382,8 @@ static int issue_token(struct iss *s, int64_t device, int64_t account, const cha
 			(json_int_t)(now + (int64_t)s->conf.token_validity), "balance",
 			(json_int_t)init, "max_balance", (json_int_t)maxb, "overdraft",
 			(json_int_t)overdraft, "offline_cap", "amount", (json_int_t)cap_a, "count",
-			(json_int_t)cap_c, "keys", "alg", 0, "dpk", "index", 1, "version", 1, "dlk",
+			(json_int_t)cap_c, "keys", "alg", 0, "dpk", "index",
+			(int)s->conf.purchase_key, "version", (int)s->conf.purchase_key, "dlk",
 			"index", 1, "version", 1, "dtk", "version", 1, "sealed_keys", sealed);
 	if (!tok)
 		return iss_error(r, 500, "internal", "out of memory");
@@ -1182,8 +1189,12 @@ static int tx_end(struct iss *s, int ok)
 
 int iss_admin_init(struct iss *s)
 {
-	static const char *const labels[] = { ISS_MK_DPK, ISS_MK_DLK, ISS_MK_DTK };
+	char dpk[24];
+	const char *const labels[] = { dpk, ISS_MK_DLK, ISS_MK_DTK };
 	size_t i;
+
+	/* the configured purchase key; earlier ones stay (terminals may still hold them) */
+	snprintf(dpk, sizeof(dpk), ISS_MK_DPK_FMT, (unsigned int)s->conf.purchase_key);
 
 	if (isdb_init_schema(s->db)) {
 		fprintf(stderr, "hce-issuer: schema: %s\n", isdb_error(s->db));

@@ -15,7 +15,8 @@
 #include "isdb/isdb.h"
 #include "issuer/issuer.h"
 
-#define ISS_MK_DPK "hce-mk-dpk-1"
+/* Purchase master keys: "hce-mk-dpk-<index>", index = key version ([hsm] purchase-key). */
+#define ISS_MK_DPK_FMT "hce-mk-dpk-%u"
 #define ISS_MK_DLK "hce-mk-dlk-1"
 #define ISS_MK_DTK "hce-mk-dtk"
 
@@ -31,6 +32,7 @@ struct iss_conf {
 	uint8_t load_terminal[6];
 	uint64_t cap_amount, cap_count, max_balance;
 	char hsm_module[256], hsm_token[64], hsm_pin[128];
+	uint64_t purchase_key;		/* key index (= version) of new tokens' DPK, 1..255 */
 };
 
 struct iss {

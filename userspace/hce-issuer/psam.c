@@ -25,9 +25,6 @@
 
 #define PEM_MAX 8192
 
-/* Key version of the purchase keys on the issuer's cards (core.c card_keys: version 1). */
-#define ISS_DPK_VERSION 0x01
-
 /* SHA-256 of the DER SubjectPublicKeyInfo in pem (as hce_hsm_public_pem computes it). */
 static int pem_fingerprint(const char *pem, uint8_t fp[32])
 {
@@ -170,7 +167,7 @@ locked:
 	snprintf(b.label, sizeof(b.label), "%s", label);
 	b.index = (uint8_t)index;
 	b.alg = 0x00;
-	b.version = ISS_DPK_VERSION;
+	b.version = (uint8_t)index;	/* the issuer's cards: key version = key index (core.c) */
 	memcpy(b.transport, fp, sizeof(fp));
 	if (hce_psam_blob_format(&b, text, sizeof(text))) {
 		fprintf(stderr, "hce-issuer: psam-export: cannot format the blob\n");

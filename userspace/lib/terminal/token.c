@@ -62,22 +62,6 @@ enum hce_term_token_verdict hce_term_token_check(const uint8_t ef0015[30],
 	return HCE_TERM_TOKEN_OK;
 }
 
-const char *hce_term_token_verdict_str(enum hce_term_token_verdict v)
-{
-	switch (v) {
-	case HCE_TERM_TOKEN_OK:
-		return "ok";
-	case HCE_TERM_TOKEN_NOT_YET:
-		return "token not yet valid";
-	case HCE_TERM_TOKEN_EXPIRED:
-		return "token expired";
-	case HCE_TERM_TOKEN_DENIED:
-		return "token revoked (deny list)";
-	default:
-		return "token dates malformed";
-	}
-}
-
 static void date_text(const uint8_t d[4], char out[11])
 {
 	snprintf(out, 11, "%02X%02X-%02X-%02X", d[0], d[1], d[2], d[3]);

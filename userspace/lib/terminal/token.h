@@ -38,9 +38,6 @@ enum hce_term_token_verdict hce_term_token_check(const uint8_t ef0015[30],
 						 const uint8_t today[4],
 						 const struct hce_term_denylist *dl);
 
-/* A text for the verdict ("ok", "token expired", ...). */
-const char *hce_term_token_verdict_str(enum hce_term_token_verdict v);
-
 /*
  * The same check with the line a holder and an operator read: 0 when the card may pay, else
  * -1 with why = "token revoked (deny list v7)", "token expired 2026-11-24",
